@@ -17,7 +17,7 @@ __all__ = [
     "CioError",
     "ColumnError",
     "ConfigurationError",
-    "InterruptedSend",
+    "InterruptedSendError",
     "SchemaError",
     "SendError",
     "UnknownEventError",
@@ -81,7 +81,7 @@ class AuthenticationError(SendError):
     """
 
 
-class InterruptedSend(SendError, KeyboardInterrupt):
+class InterruptedSendError(SendError, KeyboardInterrupt):
     """The send was interrupted (Ctrl-C); ``result`` holds what was already delivered.
 
     It is also a :class:`KeyboardInterrupt`, so an interrupt still stops a

@@ -1,0 +1,55 @@
+"""pandas_cio: send pandas DataFrames to Customer.io, one status per row.
+
+Importing the package registers the ``DataFrame.cio`` accessor::
+
+    import pandas as pd
+    import pandas_cio
+
+    result = people.cio.identify(user_id="id")
+    result["status"].value_counts()
+"""
+
+from __future__ import annotations
+
+import logging
+
+__version__ = "0.1.0"
+
+from . import accessor as _accessor
+from .auth import ApiKey
+from .client import Client
+from .errors import (
+    AuthenticationError,
+    CioError,
+    ColumnError,
+    ConfigurationError,
+    InterruptedSendError,
+    SchemaError,
+    SendError,
+    UnknownEventError,
+)
+from .results import Status
+from .roles import col, lit
+from .transport import RateLimit
+
+__all__ = [
+    "ApiKey",
+    "AuthenticationError",
+    "CioError",
+    "Client",
+    "ColumnError",
+    "ConfigurationError",
+    "InterruptedSendError",
+    "RateLimit",
+    "SchemaError",
+    "SendError",
+    "Status",
+    "UnknownEventError",
+    "__version__",
+    "col",
+    "lit",
+]
+
+# The library never configures logging; applications decide where records go.
+logging.getLogger("pandas_cio").addHandler(logging.NullHandler())
+del _accessor

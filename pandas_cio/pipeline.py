@@ -1,0 +1,226 @@
+"""Run one operation over a frame: plan, validate, encode, batch, send, report.
+
+This is the only module that knows the order of the stages. Every stage before
+sending is pure and works on row positions, so duplicate or MultiIndex labels
+never confuse it; the result frame gets the input's index back at the end.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from .batching import MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch, pack
+from .client import Client
+from .encoding import Encoder
+from .errors import AuthenticationError, InterruptedSendError, SchemaError
+from .operations import get_operation
+from .plan import Missing, PayloadSpec, make_plan
+from .progress import Progress
+from .results import ResultBuilder, Status
+from .validation import validate
+
+__all__ = ["DEFAULT_CHUNK_ROWS", "run"]
+
+logger = logging.getLogger("pandas_cio")
+
+# Rows encoded per slice: large enough that per-slice overhead vanishes, small
+# enough that the encoded calls of one slice stay in the tens of megabytes.
+DEFAULT_CHUNK_ROWS = 50_000
+
+Errors = Literal["mark", "raise"]
+
+
+def _encoded_calls(
+    frame: pd.DataFrame,
+    encoder: Encoder,
+    positions: np.ndarray,
+    builder: ResultBuilder,
+    max_call_bytes: int,
+    chunk_rows: int,
+) -> Iterator[tuple[int, bytes]]:
+    """Encode valid rows slice by slice; mark invalid and too-large rows on the way."""
+    stats = builder.stats
+    for start in range(0, len(positions), chunk_rows):
+        part = encoder.encode(frame, positions[start : start + chunk_rows])
+        for position, reason in part.invalid.items():
+            builder.mark(position, Status.INVALID, reason)
+        builder.message_id[part.positions] = part.message_ids
+        for position, call in zip(part.positions, part.calls, strict=True):
+            if len(call) > max_call_bytes:
+                builder.mark(
+                    position,
+                    Status.TOO_LARGE,
+                    f"call is {len(call):,} bytes; the service drops calls over {max_call_bytes:,}",
+                )
+                continue
+            stats.calls += 1
+            stats.call_bytes += len(call)
+            yield position, call
+
+
+def _counted(batches: Iterator[Batch], builder: ResultBuilder) -> Iterator[Batch]:
+    for batch in batches:
+        builder.stats.batches += 1
+        builder.stats.body_bytes += batch.size
+        yield batch
+
+
+def _warn_duplicates(builder: ResultBuilder) -> None:
+    ids = pd.Series(builder.message_id[builder.message_id != None])  # noqa: E711
+    duplicates = int(ids.duplicated().sum())
+    if duplicates:
+        logger.warning(
+            "%d rows repeat another row's content exactly and share its messageId; the "
+            "service keeps one of each. Pass message_id= to send them as separate calls.",
+            duplicates,
+        )
+
+
+def run(
+    frame: pd.DataFrame,
+    operation: str,
+    args: Mapping[str, Any],
+    payload: PayloadSpec = None,
+    *,
+    client: Client | None = None,
+    dry_run: bool = False,
+    errors: Errors = "mark",
+    missing: Missing = "omit",
+    progress: bool | None = None,
+    chunk_rows: int = DEFAULT_CHUNK_ROWS,
+) -> pd.DataFrame:
+    """Send every row of ``frame`` as one call of ``operation``; return the result frame.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The input.
+    operation : str
+        A name from :data:`pandas_cio.operations.OPERATIONS`.
+    args : Mapping[str, Any]
+        The operation's role arguments.
+    payload : list, mapping or None
+        Payload columns; None for every column no role uses.
+    client : Client, optional
+        Where to send; made from the environment (and closed) when None.
+        Not needed for a dry run.
+    dry_run : bool
+        Validate, encode and batch, but send nothing.
+    errors : {"mark", "raise"}
+        What invalid rows do: get status ``invalid``, or raise
+        :class:`~pandas_cio.errors.SchemaError` before anything is sent.
+    missing : {"omit", "null"}
+        Whether missing payload values are left out or sent as null.
+    progress : bool, optional
+        Show a progress bar (None: only for large sends someone watches).
+    chunk_rows : int
+        Rows encoded per slice.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per input row with the input's index.
+
+    Raises
+    ------
+    AuthenticationError
+        The service refused the key; ``.result`` holds the partial result.
+    InterruptedSendError
+        Ctrl-C during the send; ``.result`` holds what was confirmed.
+    """
+    if errors not in ("mark", "raise"):
+        raise ValueError(f"errors= must be 'mark' or 'raise', not {errors!r}")
+    op = get_operation(operation)
+    plan = make_plan(op, frame, args, payload, missing=missing)
+    builder = ResultBuilder(frame.index, op.name)
+    builder.stats.dry_run = dry_run
+
+    reasons = validate(plan, frame)
+    if reasons:
+        if errors == "raise":
+            failures = pd.DataFrame(
+                {"error": list(reasons.values())}, index=frame.index[list(reasons)]
+            )
+            raise SchemaError(
+                f"{len(reasons)} of {len(frame)} rows are invalid for {op.name}; "
+                f"first: {next(iter(reasons.values()))}",
+                failures,
+            )
+        for position, reason in reasons.items():
+            builder.mark(position, Status.INVALID, reason)
+    invalid = np.fromiter(reasons, dtype=np.int64, count=len(reasons))
+    valid = np.setdiff1d(np.arange(len(frame)), invalid, assume_unique=True)
+
+    own_client = client is None and not dry_run
+    if own_client:
+        client = Client()
+    max_call = client.max_call_bytes if client else MAX_CALL_BYTES
+    max_body = client.max_batch_bytes if client else MAX_BATCH_BYTES
+    calls = _encoded_calls(frame, Encoder(plan), valid, builder, max_call, chunk_rows)
+    batches = _counted(pack(calls, max_batch_bytes=max_body), builder)
+    stop = threading.Event()
+    try:
+        with Progress(len(valid), progress, f"cio.{op.name}") as bar:
+            if dry_run or client is None:
+                for batch in batches:
+                    builder.mark(list(batch.positions), Status.DRY_RUN, batch=batch.number)
+                    bar.update(len(batch.positions))
+            else:
+                _deliver(client, batches, builder, bar, stop)
+    except KeyboardInterrupt:
+        stop.set()
+        result = builder.build("not confirmed: the send was interrupted")
+        raise InterruptedSendError(
+            "the send was interrupted; the exception's .result says which rows were sent",
+            result,
+        ) from None
+    finally:
+        if own_client and client is not None:
+            client.close()
+    _warn_duplicates(builder)
+    result = builder.build()
+    counts = result["status"].value_counts()
+    logger.info("cio.%s: %s", op.name, ", ".join(f"{k} {v}" for k, v in counts.items() if v))
+    return result
+
+
+def _deliver(
+    client: Client,
+    batches: Iterator[Batch],
+    builder: ResultBuilder,
+    bar: Progress,
+    stop: threading.Event,
+) -> None:
+    stats = builder.stats
+    outcomes = client.send_batches(batches, stop)
+    try:
+        for batch, delivery in outcomes:
+            positions = list(batch.positions)
+            stats.requests += delivery.attempts
+            stats.retries += delivery.attempts - 1
+            status = Status.SENT if delivery.ok else Status.FAILED
+            builder.mark(
+                positions,
+                status,
+                delivery.error,
+                batch=batch.number,
+                http_status=delivery.status or None,
+                attempts=delivery.attempts,
+            )
+            bar.update(len(positions))
+            if delivery.auth_failed:
+                stop.set()
+                outcomes.close()
+                raise AuthenticationError(
+                    f"the service refused the API key (HTTP {delivery.status}); sending "
+                    "stopped. The exception's .result holds the rows already sent.",
+                    builder.build("not sent: the service refused the API key"),
+                )
+    finally:
+        outcomes.close()

@@ -1,0 +1,240 @@
+"""Resolve an accessor call's arguments against a frame into a :class:`CallPlan`.
+
+A plan is the one description of "which value of which column goes where in
+the call" that validation and encoding both read. Every argument error is
+raised here, before any row is looked at, with the column named.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pandas as pd
+
+from .errors import ColumnError
+from .operations import JsonType, Kind, Operation
+from .roles import Col, Lit, resolve_column, resolve_value
+
+__all__ = ["CallPlan", "Missing", "PayloadSpec", "Source", "make_plan"]
+
+Missing = Literal["omit", "null"]
+PayloadSpec = Sequence[Hashable] | Mapping[Hashable, str] | None
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where one value of the call comes from.
+
+    Attributes
+    ----------
+    path : tuple of str
+        Where it lands in the call.
+    kind : Kind
+        What the values must be.
+    label : str
+        The argument or payload key, used in error reasons.
+    column : hashable or None
+        The source column, or None for a constant.
+    value : Any
+        The constant when ``column`` is None.
+    nullable : bool
+        Whether a row may lack the value.
+    choices : tuple of str
+        Allowed values for ``kind="enum"``.
+    json_type : JsonType or None
+        Documented JSON type of a payload key (semantic events), checked by validation.
+    """
+
+    path: tuple[str, ...]
+    kind: Kind
+    label: str
+    column: Hashable | None = None
+    value: Any = None
+    nullable: bool = True
+    choices: tuple[str, ...] = ()
+    json_type: JsonType | None = None
+
+
+@dataclass(frozen=True)
+class CallPlan:
+    """Everything needed to validate and encode a frame for one operation.
+
+    Attributes
+    ----------
+    operation : Operation
+        The table row.
+    sources : tuple of Source
+        The call's values in the order they are written.
+    message_id : hashable or None
+        The column that holds messageIds, or None to derive them from content.
+    identity : tuple of hashable
+        Columns of which each row needs at least one non-missing value.
+    missing : {"omit", "null"}
+        What a missing payload value becomes.
+    """
+
+    operation: Operation
+    sources: tuple[Source, ...]
+    message_id: Hashable | None
+    identity: tuple[Hashable, ...]
+    missing: Missing = "omit"
+
+    @property
+    def columns(self) -> list[Hashable]:
+        """Every column the plan reads, each once, in call order."""
+        seen: dict[Hashable, None] = {}
+        for source in self.sources:
+            if source.column is not None:
+                seen.setdefault(source.column, None)
+        if self.message_id is not None:
+            seen.setdefault(self.message_id, None)
+        return list(seen)
+
+
+def _check_frame(frame: pd.DataFrame) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"expected a pandas DataFrame, got {type(frame).__name__}")
+    duplicated = frame.columns[frame.columns.duplicated()].unique().tolist()
+    if duplicated:
+        raise ColumnError(f"the frame has duplicate column names: {duplicated!r}; rename them")
+
+
+def _payload_columns(
+    frame: pd.DataFrame, operation: Operation, spec: PayloadSpec, used: set[Hashable]
+) -> list[tuple[Hashable, str]]:
+    arg = operation.payload_arg or "payload"
+    chosen: list[tuple[Hashable, str]]
+    if spec is None:
+        chosen = [(c, str(c)) for c in frame.columns if c not in used]
+    elif isinstance(spec, Mapping):
+        chosen = [(resolve_column(frame, arg, c), str(k)) for c, k in spec.items()]
+    elif isinstance(spec, str | bytes) or not isinstance(spec, Sequence):
+        raise ColumnError(f"{arg}= takes a list of columns or a {{column: key}} mapping")
+    else:
+        chosen = [(resolve_column(frame, arg, c), str(resolve_column(frame, arg, c))) for c in spec]
+    keys: dict[str, Hashable] = {}
+    for column, key in chosen:
+        if key in keys:
+            raise ColumnError(
+                f"{arg}: columns {keys[key]!r} and {column!r} would both be sent as key {key!r}"
+            )
+        keys[key] = column
+    return chosen
+
+
+def make_plan(
+    operation: Operation,
+    frame: pd.DataFrame,
+    args: Mapping[str, Any],
+    payload: PayloadSpec = None,
+    *,
+    missing: Missing = "omit",
+) -> CallPlan:
+    """Resolve an operation's arguments against a frame.
+
+    Parameters
+    ----------
+    operation : Operation
+        The table row.
+    frame : pandas.DataFrame
+        The input frame.
+    args : Mapping[str, Any]
+        Role arguments as the caller gave them (None means not given).
+    payload : list of hashable, mapping or None
+        Payload columns (a list, or ``{column: key}``); None means every
+        column no role uses.
+    missing : {"omit", "null"}
+        What missing payload values become.
+
+    Returns
+    -------
+    CallPlan
+
+    Raises
+    ------
+    ColumnError
+        A role names a missing column, a required role is absent, or the
+        frame's column names are ambiguous.
+    """
+    _check_frame(frame)
+    if missing not in ("omit", "null"):
+        raise ValueError(f"missing= must be 'omit' or 'null', not {missing!r}")
+    known = {role.arg for role in operation.roles}
+    unknown = set(args) - known
+    if unknown:
+        raise TypeError(f"{operation.name}() got unexpected arguments {sorted(unknown)}")
+
+    sources: list[Source] = [
+        Source(path, "json", "constant", value=v) for path, v in operation.constants
+    ]
+    sources.insert(0, Source(("type",), "text", "type", value=operation.call_type))
+    used: set[Hashable] = set()
+    message_id: Hashable | None = None
+    given: dict[str, Col | Lit] = {}
+    for role in operation.roles:
+        value = args.get(role.arg)
+        if value is None:
+            if role.required:
+                raise ColumnError(f"{operation.name}() needs {role.arg}=")
+            if role.default is None:
+                continue
+            value = Lit(role.default)
+        if role.constant:
+            ref = resolve_value(frame, role.arg, value)
+        else:
+            ref = Col(resolve_column(frame, role.arg, value))
+        given[role.arg] = ref
+        if isinstance(ref, Col):
+            used.add(ref.name)
+        if role.arg == "message_id":
+            message_id = ref.name if isinstance(ref, Col) else None
+            continue
+        sources.append(
+            Source(
+                role.path,
+                role.kind,
+                role.arg,
+                column=ref.name if isinstance(ref, Col) else None,
+                value=ref.value if isinstance(ref, Lit) else None,
+                nullable=role.nullable,
+                choices=role.choices,
+            )
+        )
+
+    identity: tuple[Hashable, ...] = ()
+    if operation.identity == "user":
+        if "user_id" not in given:
+            raise ColumnError(f"{operation.name}() needs user_id=")
+    elif operation.identity in ("user_or_anonymous", "anonymous"):
+        person = [a for a in ("user_id", "anonymous_id") if a in given]
+        if not person:
+            needed = (
+                "user_id= or anonymous_id="
+                if operation.identity != "anonymous"
+                else ("anonymous_id=")
+            )
+            raise ColumnError(f"{operation.name}() needs {needed}")
+        refs = [given[a] for a in person]
+        if all(isinstance(r, Col) for r in refs):
+            identity = tuple(r.name for r in refs if isinstance(r, Col))
+    if operation.identity == "user":
+        ref = given["user_id"]
+        if isinstance(ref, Col):
+            identity = (ref.name,)
+
+    if operation.payload is not None:
+        for column, key in _payload_columns(frame, operation, payload, used):
+            sources.append(
+                Source(
+                    (*operation.payload, key),
+                    "json",
+                    key,
+                    column=column,
+                    json_type=operation.payload_types.get(key),
+                )
+            )
+    elif payload is not None:
+        raise TypeError(f"{operation.name}() takes no payload columns")
+    return CallPlan(operation, tuple(sources), message_id, identity, missing)

@@ -1,0 +1,167 @@
+"""The result frame: one row per input row, same index, a status for each.
+
+Statuses (a categorical with these categories, in this order):
+
+``sent``
+    The service confirmed the request that carried the row (HTTP 2xx).
+``invalid``
+    The row failed validation or could not be encoded; ``error`` says why.
+``too_large``
+    The row's call is over the service's 32 KB limit; it was not sent
+    because the service would have accepted and silently dropped it.
+``failed``
+    The request carrying the row failed after all retries, or the send
+    stopped before it was confirmed; ``error`` says why. Safe to re-send.
+``dry_run``
+    Valid and encoded; nothing was sent because ``dry_run=True``.
+``unchanged``
+    Skipped because a ledger records the same call as delivered.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["STATUS_DTYPE", "ResultBuilder", "SendStats", "Status"]
+
+
+class Status(StrEnum):
+    """The status of one input row."""
+
+    SENT = "sent"
+    INVALID = "invalid"
+    TOO_LARGE = "too_large"
+    FAILED = "failed"
+    DRY_RUN = "dry_run"
+    UNCHANGED = "unchanged"
+
+
+_CODES = {status: code for code, status in enumerate(Status)}
+STATUS_DTYPE = pd.CategoricalDtype([s.value for s in Status], ordered=False)
+# A row not yet given a final status: the send stopped before reaching it.
+_PENDING = -1
+
+
+@dataclass
+class SendStats:
+    """Counters of one send, kept in ``result.attrs["cio"]``."""
+
+    operation: str = ""
+    rows: int = 0
+    calls: int = 0
+    call_bytes: int = 0
+    batches: int = 0
+    body_bytes: int = 0
+    requests: int = 0
+    retries: int = 0
+    dry_run: bool = False
+    started: float = field(default_factory=time.monotonic)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the counters as plain values."""
+        return {
+            "operation": self.operation,
+            "rows": self.rows,
+            "calls": self.calls,
+            "call_bytes": self.call_bytes,
+            "batches": self.batches,
+            "body_bytes": self.body_bytes,
+            "requests": self.requests,
+            "retries": self.retries,
+            "dry_run": self.dry_run,
+            "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows / self.seconds, 1) if self.seconds else None,
+        }
+
+
+class ResultBuilder:
+    """Collect per-row outcomes by position, then build the result frame.
+
+    Parameters
+    ----------
+    index : pandas.Index
+        The input frame's index; the result keeps it.
+    """
+
+    def __init__(self, index: pd.Index, operation: str = "") -> None:
+        n = len(index)
+        self.index = index
+        self.status = np.full(n, _PENDING, dtype=np.int8)
+        self.error = np.full(n, None, dtype=object)
+        self.message_id = np.full(n, None, dtype=object)
+        self.batch = np.full(n, -1, dtype=np.int64)
+        self.http_status = np.zeros(n, dtype=np.int32)
+        self.attempts = np.zeros(n, dtype=np.int32)
+        self.stats = SendStats(operation=operation, rows=n)
+
+    def mark(
+        self,
+        positions: Any,
+        status: Status,
+        error: str | None = None,
+        *,
+        batch: int | None = None,
+        http_status: int | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        """Give rows at ``positions`` a status (and the other columns, when known)."""
+        self.status[positions] = _CODES[status]
+        if error is not None:
+            self.error[positions] = error
+        if batch is not None:
+            self.batch[positions] = batch
+        if http_status is not None:
+            self.http_status[positions] = http_status
+        if attempts is not None:
+            self.attempts[positions] = attempts
+
+    def counts(self) -> Counter[str]:
+        """Rows per final status so far."""
+        codes = Counter(self.status.tolist())
+        names = {code: status.value for status, code in _CODES.items()}
+        return Counter({names.get(c, "pending"): n for c, n in codes.items()})
+
+    @staticmethod
+    def _nullable(values: np.ndarray, absent: np.ndarray) -> np.ndarray:
+        out = values.astype(object)
+        out[absent] = None
+        return out
+
+    def build(self, unfinished: str | None = None) -> pd.DataFrame:
+        """Return the result frame.
+
+        Parameters
+        ----------
+        unfinished : str, optional
+            Reason given to rows still without a final status (an
+            interrupted send); they become ``failed``.
+        """
+        pending = self.status == _PENDING
+        if pending.any():
+            self.error[pending] = unfinished or "not sent"
+            self.status[pending] = _CODES[Status.FAILED]
+        self.stats.seconds = time.monotonic() - self.stats.started
+        status = pd.Categorical.from_codes(self.status.astype(np.int64), dtype=STATUS_DTYPE)
+        frame = pd.DataFrame(
+            {
+                "status": status,
+                "error": pd.array(self.error, dtype="string"),
+                "message_id": pd.array(self.message_id, dtype="string"),
+                "batch": pd.array(self._nullable(self.batch, self.batch < 0), dtype="Int64"),
+                "http_status": pd.array(
+                    self._nullable(self.http_status, self.http_status == 0), dtype="Int64"
+                ),
+                "attempts": self.attempts.astype(np.int64),
+            },
+            index=self.index.copy(),
+        )
+        frame.attrs["cio"] = self.stats.as_dict()
+        return frame

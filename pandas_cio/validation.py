@@ -1,0 +1,275 @@
+"""Build a pandera schema from a call plan and map its failures to rows.
+
+Validation is lazy: every failing row of every check is collected, each row
+gets one readable reason (the first failure of that row, by column order), and
+the other rows still go. The schema is public through :func:`pandas_cio.schema`
+so users can validate, or generate test data, before sending.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Hashable
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.errors import SchemaErrors
+
+from .operations import JsonType
+from .plan import CallPlan, Source
+from .values import parse_timestamps
+
+__all__ = ["build_schema", "failure_reasons", "validate"]
+
+SeriesCheck = Callable[[pd.Series], pd.Series]
+
+
+def _is_text_dtype(dtype: Any) -> bool:
+    """A pandas string dtype (not object): every non-missing value is a str."""
+    return bool(pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype))
+
+
+def _elementwise(series: pd.Series, ok: Callable[[Any], bool]) -> pd.Series:
+    return series.map(ok, na_action="ignore").fillna(True).astype(bool)
+
+
+def _is_integral(value: Any) -> bool:
+    if isinstance(value, bool | np.bool_):
+        return False
+    if isinstance(value, int | np.integer):
+        return True
+    if isinstance(value, float | np.floating | Decimal):
+        return bool(math.isfinite(value) and value == int(value))
+    return False
+
+
+def _id_check(series: pd.Series) -> pd.Series:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return pd.Series(False, index=series.index)
+    if pd.api.types.is_integer_dtype(dtype):
+        return pd.Series(True, index=series.index)
+    if pd.api.types.is_float_dtype(dtype):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(values) & (values == np.floor(values))
+        return pd.Series(ok | np.isnan(values), index=series.index)
+    if _is_text_dtype(dtype):
+        return (series.str.strip().str.len() > 0).fillna(True).astype(bool)
+    return _elementwise(
+        series, lambda v: (isinstance(v, str) and bool(v.strip())) or _is_integral(v)
+    )
+
+
+def _text_check(series: pd.Series) -> pd.Series:
+    if _is_text_dtype(series.dtype):
+        return (series.str.len() > 0).fillna(True).astype(bool)
+    return _elementwise(series, lambda v: isinstance(v, str) and bool(v))
+
+
+def _timestamp_check(series: pd.Series) -> pd.Series:
+    return parse_timestamps(series).notna() | series.isna()
+
+
+def _finite_check(series: pd.Series) -> pd.Series:
+    """Infinity has no JSON form; orjson would silently write null."""
+    if pd.api.types.is_float_dtype(series.dtype):
+        values = series.to_numpy(dtype="float64", na_value=np.nan)
+        return pd.Series(~np.isinf(values), index=series.index)
+    if pd.api.types.is_object_dtype(series.dtype):
+        return _elementwise(
+            series, lambda v: not (isinstance(v, float | np.floating) and math.isinf(v))
+        )
+    return pd.Series(True, index=series.index)
+
+
+def _no_json_form(series: pd.Series) -> pd.Series:
+    """Whole dtypes with no faithful JSON form: durations, periods, intervals, complex."""
+    dtype = series.dtype
+    bad = (
+        pd.api.types.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, pd.PeriodDtype | pd.IntervalDtype)
+        or pd.api.types.is_complex_dtype(dtype)
+    )
+    return series.isna() if bad else pd.Series(True, index=series.index)
+
+
+_TYPE_OK: dict[JsonType, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "number": lambda v: (
+        isinstance(v, int | float | np.integer | np.floating | Decimal)
+        and not isinstance(v, bool | np.bool_)
+    ),
+    "integer": _is_integral,
+    "boolean": lambda v: isinstance(v, bool | np.bool_),
+    "array": lambda v: isinstance(v, list | tuple | np.ndarray),
+    "object": lambda v: isinstance(v, dict),
+}
+
+
+def _json_type_check(json_type: JsonType) -> SeriesCheck:
+    ok = _TYPE_OK[json_type]
+
+    def check(series: pd.Series) -> pd.Series:
+        dtype = series.dtype
+        if json_type in ("number", "integer") and pd.api.types.is_integer_dtype(dtype):
+            return pd.Series(True, index=series.index)
+        if json_type == "number" and pd.api.types.is_float_dtype(dtype):
+            return pd.Series(True, index=series.index)
+        if json_type == "boolean" and pd.api.types.is_bool_dtype(dtype):
+            return pd.Series(True, index=series.index)
+        if json_type == "string" and _is_text_dtype(dtype):
+            return pd.Series(True, index=series.index)
+        return _elementwise(series, ok)
+
+    return check
+
+
+_ARTICLE = {"integer": "an integer", "object": "an object (dict)", "array": "an array (list)"}
+
+
+def _checks(source: Source) -> list[pa.Check]:
+    checks: list[pa.Check] = []
+    if source.kind == "id":
+        checks.append(pa.Check(_id_check, error="must be a non-empty string or an integer"))
+    elif source.kind == "text":
+        checks.append(pa.Check(_text_check, error="must be a non-empty string"))
+    elif source.kind == "timestamp":
+        checks.append(pa.Check(_timestamp_check, error="must be a date-time"))
+    elif source.kind == "integer":
+        checks.append(pa.Check(lambda s: _elementwise(s, _is_integral), error="must be an integer"))
+    elif source.kind == "enum":
+        choices = set(source.choices)
+        checks.append(
+            pa.Check(
+                lambda s: _elementwise(s, lambda v: v in choices),
+                error=f"must be one of {', '.join(sorted(choices))}",
+            )
+        )
+    elif source.kind == "object":
+        checks.append(pa.Check(_json_type_check("object"), error="must be an object (dict)"))
+    if source.json_type is not None:
+        article = _ARTICLE.get(source.json_type, f"a {source.json_type}")
+        checks.append(pa.Check(_json_type_check(source.json_type), error=f"must be {article}"))
+    if source.kind == "json":
+        checks.append(pa.Check(_finite_check, error="must be a finite number, not infinity"))
+        checks.append(
+            pa.Check(_no_json_form, error="has no JSON form (convert durations, periods first)")
+        )
+    return checks
+
+
+def _names(plan: CallPlan) -> dict[Hashable, str]:
+    """Human label of each column: the argument or payload key that reads it."""
+    names: dict[Hashable, str] = {}
+    for source in plan.sources:
+        if source.column is not None and source.column not in names:
+            names[source.column] = source.label if source.kind != "json" else str(source.column)
+    if plan.message_id is not None:
+        names.setdefault(plan.message_id, "message_id")
+    return names
+
+
+def build_schema(plan: CallPlan) -> pa.DataFrameSchema:
+    """Return the pandera schema that rows of ``plan`` must satisfy.
+
+    Parameters
+    ----------
+    plan : CallPlan
+        A resolved plan.
+
+    Returns
+    -------
+    pandera.DataFrameSchema
+        Columns are checked by value, never coerced; extra columns are allowed.
+    """
+    columns: dict[Any, pa.Column] = {}
+    for source in plan.sources:
+        if source.column is None:
+            continue
+        existing = columns.get(source.column)
+        checks = _checks(source)
+        if existing is not None:
+            checks = [*existing.checks, *checks]
+        nullable = source.nullable and (existing is None or existing.nullable)
+        columns[source.column] = pa.Column(checks=checks, nullable=nullable, required=True)
+    if plan.message_id is not None:
+        columns[plan.message_id] = pa.Column(
+            checks=[pa.Check(_id_check, error="must be a non-empty string or an integer")],
+            nullable=False,
+        )
+    frame_checks: list[pa.Check] = []
+    if plan.identity:
+        identity = list(plan.identity)
+        names = " or ".join(str(c) for c in identity)
+
+        def has_person(frame: pd.DataFrame) -> pd.Series:
+            return frame[identity].notna().any(axis=1)
+
+        frame_checks.append(pa.Check(has_person, error=f"needs a value in {names}"))
+    return pa.DataFrameSchema(
+        columns=columns,
+        checks=frame_checks,
+        strict=False,
+        coerce=False,
+        name=f"cio.{plan.operation.name}",
+    )
+
+
+def failure_reasons(plan: CallPlan, errors: SchemaErrors, n_rows: int) -> dict[int, str]:
+    """Map a lazy validation's failure cases to one reason per row position.
+
+    Parameters
+    ----------
+    plan : CallPlan
+        The plan whose schema failed.
+    errors : pandera.errors.SchemaErrors
+        The collected failures of a frame with a RangeIndex.
+    n_rows : int
+        Number of rows validated; failures that name no row apply to all.
+
+    Returns
+    -------
+    dict of int to str
+        Row position to reason, e.g. ``"user_id: must be a non-empty string or an integer"``.
+    """
+    names = _names(plan)
+    reasons: dict[int, str] = {}
+    cases = errors.failure_cases
+    for column, check, index in zip(
+        cases["column"].tolist(), cases["check"].tolist(), cases["index"].tolist(), strict=True
+    ):
+        label = names.get(column, str(column)) if column is not None else "row"
+        text = "is missing" if check == "not_nullable" else str(check)
+        if (
+            column is None
+            or (isinstance(column, float) and math.isnan(column))
+            or (plan.identity and text.startswith("needs a value"))
+        ):
+            reason = text
+        else:
+            reason = f"{label}: {text}"
+        if index is None or (isinstance(index, float) and math.isnan(index)):
+            for position in range(n_rows):
+                reasons.setdefault(position, reason)
+        else:
+            reasons.setdefault(int(index), reason)
+    return reasons
+
+
+def validate(plan: CallPlan, frame: pd.DataFrame) -> dict[int, str]:
+    """Validate the plan's columns of ``frame``; return reasons by row position.
+
+    The frame is validated with a fresh RangeIndex so that duplicate or
+    MultiIndex labels cannot make a failure ambiguous.
+    """
+    columns = plan.columns
+    view = frame[columns].reset_index(drop=True) if columns else frame.reset_index(drop=True)
+    try:
+        build_schema(plan).validate(view, lazy=True)
+    except SchemaErrors as errors:
+        return failure_reasons(plan, errors, len(view))
+    return {}

@@ -1,0 +1,187 @@
+"""Column-at-a-time conversion of pandas data to JSON-ready Python values.
+
+Each function takes a whole column and returns a list of Python values with
+``None`` where the row has no value, so that per-row work is only building a
+dict. Conversions here never raise on a bad value: a value that cannot become
+what its role needs becomes ``None`` and validation, which runs first, has
+already marked that row invalid with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+
+from .operations import Kind
+
+__all__ = ["JSON_OPTIONS", "column_values", "iso_utc", "json_default", "parse_timestamps"]
+
+# OPT_PASSTHROUGH_DATETIME routes every datetime through json_default so that
+# aware values are converted to UTC, as the docs promise, instead of keeping
+# their offset. Naive values are read as UTC.
+JSON_OPTIONS = (
+    orjson.OPT_SERIALIZE_NUMPY
+    | orjson.OPT_NON_STR_KEYS
+    | orjson.OPT_PASSTHROUGH_DATETIME
+    | orjson.OPT_SORT_KEYS
+)
+
+_HINTS: dict[type, str] = {
+    set: "convert sets to lists",
+    frozenset: "convert sets to lists",
+    bytes: "decode bytes to str",
+    bytearray: "decode bytes to str",
+    dt.timedelta: "convert durations to numbers, e.g. .dt.total_seconds()",
+    pd.Timedelta: "convert durations to numbers, e.g. .dt.total_seconds()",
+    complex: "split complex numbers into two columns",
+}
+
+
+def _iso(value: dt.datetime) -> str:
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
+    return value.isoformat(timespec="milliseconds") + "Z"
+
+
+def json_default(obj: Any) -> Any:
+    """Encode the values orjson does not know, or raise TypeError with a hint.
+
+    Parameters
+    ----------
+    obj : Any
+        A value orjson could not serialise itself.
+
+    Returns
+    -------
+    Any
+        A JSON-ready replacement.
+
+    Raises
+    ------
+    TypeError
+        The value has no faithful JSON form; the message says how to convert it.
+    """
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, dt.datetime):
+        return _iso(obj)
+    if isinstance(obj, dt.date | dt.time):
+        return obj.isoformat()
+    if isinstance(obj, Decimal):
+        if obj.is_finite():
+            # A Fragment keeps every digit; float() would round money amounts.
+            return orjson.Fragment(str(obj).encode())
+        raise TypeError(f"Decimal {obj} is not a finite number")
+    if isinstance(obj, np.datetime64):
+        return None if np.isnat(obj) else _iso(pd.Timestamp(obj).to_pydatetime())
+    if isinstance(obj, np.generic):
+        return obj.item()
+    for kind, hint in _HINTS.items():
+        if isinstance(obj, kind):
+            raise TypeError(f"{type(obj).__name__} values have no JSON form ({hint})")
+    raise TypeError(f"{type(obj).__name__} values have no JSON form")
+
+
+def iso_utc(series: pd.Series) -> list[str | None]:
+    """Format a datetime64 column as ISO 8601 UTC strings with milliseconds.
+
+    Naive values are read as UTC.
+    """
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    array = series.to_numpy(dtype="datetime64[ms]")
+    missing = np.isnat(array)
+    text = np.char.add(np.datetime_as_string(array, unit="ms"), "Z").astype(object)
+    text[missing] = None
+    return list(text.tolist())
+
+
+def parse_timestamps(series: pd.Series) -> pd.Series:
+    """Parse a column of date-times (any form pandas reads) as UTC; NaT where unreadable."""
+    if isinstance(series.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(series):
+        return series
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(series.dtype):
+        # Bare numbers are ambiguous (seconds? ms?); refuse rather than guess.
+        return pd.Series(pd.NaT, index=series.index, dtype="datetime64[ns, UTC]")
+    values = series.astype(object).where(series.notna(), None)
+
+    def one(value: Any) -> Any:
+        if value is None or isinstance(value, bool | int | float | Decimal):
+            return pd.NaT
+        try:
+            return pd.Timestamp(value)
+        except (ValueError, TypeError, OverflowError):
+            return pd.NaT
+
+    parsed = [one(v) for v in values]
+    stamps = [p.tz_localize("UTC") if p is not pd.NaT and p.tzinfo is None else p for p in parsed]
+    return pd.Series(
+        pd.to_datetime(stamps, utc=True), index=series.index, dtype="datetime64[ns, UTC]"
+    )
+
+
+def _object_values(series: pd.Series) -> list[Any]:
+    values = series.to_numpy(dtype=object, copy=True)
+    missing = pd.isna(series).to_numpy()
+    values[missing] = None
+    return list(values.tolist())
+
+
+def _id_value(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if isinstance(value, bool | np.bool_):
+        return None
+    if isinstance(value, int | np.integer):
+        return str(int(value))
+    if isinstance(value, float | np.floating) and math.isfinite(value) and value == int(value):
+        # Ids in a float column (an int column that had a NaN) must not gain ".0".
+        return str(int(value))
+    return None
+
+
+def _json_values(series: pd.Series) -> list[Any]:
+    dtype = series.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        categories = _json_values(pd.Series(dtype.categories))
+        codes = series.cat.codes.to_numpy()
+        return [None if c < 0 else categories[c] for c in codes.tolist()]
+    if isinstance(dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(dtype):
+        return iso_utc(series)
+    if isinstance(dtype, np.dtype):
+        if dtype.kind == "f":
+            array = series.to_numpy()
+            out = array.astype(object)
+            out[~np.isfinite(array)] = None  # inf is refused by validation; NaN is missing
+            return out.tolist()
+        if dtype.kind in "iub":
+            return series.tolist()
+    return _object_values(series)
+
+
+def column_values(series: pd.Series, kind: Kind) -> list[Any]:
+    """Convert one column for a role of the given kind.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The column (any dtype).
+    kind : Kind
+        What the role needs.
+
+    Returns
+    -------
+    list
+        One JSON-ready value per row, ``None`` where the row has none.
+    """
+    if kind == "timestamp":
+        return iso_utc(parse_timestamps(series))
+    if kind == "id":
+        return [None if v is None else _id_value(v) for v in _json_values(series)]
+    return _json_values(series)
