@@ -7,13 +7,12 @@ the frame; every setting travels with the call.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from typing import Any
+from typing import Any, Unpack
 
 import pandas as pd
 
-from .client import Client
-from .pipeline import Errors, run
-from .plan import Missing, PayloadSpec
+from .pipeline import SendOptions, run
+from .plan import PayloadSpec
 
 __all__ = ["CioAccessor"]
 
@@ -48,9 +47,19 @@ class CioAccessor:
         operation: str,
         args: Mapping[str, Any],
         payload: PayloadSpec,
-        options: Mapping[str, Any],
+        options: SendOptions,
     ) -> pd.DataFrame:
         return run(self._frame, operation, args, payload, **options)
+
+    def report(self) -> Any:
+        """Summarise a result frame for a person: counts, top errors, throughput.
+
+        Call it on the frame an operation returned: ``result.cio.report()``.
+        It renders as an HTML table in Jupyter and as aligned text in a terminal.
+        """
+        from .report import SendReport
+
+        return SendReport.from_result(self._frame)
 
     def identify(
         self,
@@ -62,11 +71,7 @@ class CioAccessor:
         message_id: Any = None,
         context: Any = None,
         integrations: Any = None,
-        client: Client | None = None,
-        dry_run: bool = False,
-        errors: Errors = "mark",
-        missing: Missing = "omit",
-        progress: bool | None = None,
+        **options: Unpack[SendOptions],
     ) -> pd.DataFrame:
         """Create or update one person per row.
 
@@ -105,9 +110,6 @@ class CioAccessor:
             context=context,
             integrations=integrations,
         )
-        options = dict(
-            client=client, dry_run=dry_run, errors=errors, missing=missing, progress=progress
-        )
         return self._run("identify", args, traits, options)
 
     def track(
@@ -121,11 +123,7 @@ class CioAccessor:
         message_id: Any = None,
         context: Any = None,
         integrations: Any = None,
-        client: Client | None = None,
-        dry_run: bool = False,
-        errors: Errors = "mark",
-        missing: Missing = "omit",
-        progress: bool | None = None,
+        **options: Unpack[SendOptions],
     ) -> pd.DataFrame:
         """Record one event per row.
 
@@ -166,8 +164,5 @@ class CioAccessor:
             message_id=message_id,
             context=context,
             integrations=integrations,
-        )
-        options = dict(
-            client=client, dry_run=dry_run, errors=errors, missing=missing, progress=progress
         )
         return self._run("track", args, properties, options)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -34,6 +34,17 @@ logger = logging.getLogger("pandas_cio")
 DEFAULT_CHUNK_ROWS = 50_000
 
 Errors = Literal["mark", "raise"]
+
+
+class SendOptions(TypedDict, total=False):
+    """Keyword options every accessor method takes (see :func:`run`)."""
+
+    client: Client | None
+    dry_run: bool
+    errors: Errors
+    missing: Missing
+    progress: bool | None
+    chunk_rows: int
 
 
 def _encoded_calls(

@@ -92,7 +92,7 @@ def lit(value: Any) -> Lit:
 def _columns_hint(columns: pd.Index) -> str:
     shown = ", ".join(repr(c) for c in list(columns)[:20])
     more = "" if len(columns) <= 20 else f" and {len(columns) - 20} more"
-    return f"the frame has columns {shown}{more}" if columns else "the frame has no columns"
+    return f"the frame has columns {shown}{more}" if len(columns) else "the frame has no columns"
 
 
 def resolve_column(frame: pd.DataFrame, role: str, value: Any) -> Hashable:
