@@ -160,6 +160,7 @@ class Client:
         if not self._closed:
             self._closed = True
             self._session.close()
+            self._adapter.limiter.close()  # stops the limiter's leak thread
 
     def _prepare(self, path: str, body: bytes) -> requests.PreparedRequest:
         headers = {}

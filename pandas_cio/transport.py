@@ -13,15 +13,13 @@ This is also the one place where lower-level exceptions become a
 from __future__ import annotations
 
 import logging
-import random
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate
-from requests.adapters import HTTPAdapter
+from requests_ratelimiter import LimiterAdapter
 from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
 
@@ -153,8 +151,11 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300]
 
 
-class CioAdapter(HTTPAdapter):
+class CioAdapter(LimiterAdapter):
     """An HTTPAdapter whose every attempt is rate limited and whose retries follow a Retry.
+
+    requests-ratelimiter's adapter takes a token in ``send``; :meth:`deliver`
+    calls ``send`` once per attempt, so retries are metered like first tries.
 
     Parameters
     ----------
@@ -167,14 +168,19 @@ class CioAdapter(HTTPAdapter):
     """
 
     def __init__(self, limiter: Limiter, retry: Retry, pool_maxsize: int = 10) -> None:
-        # The base adapter must not retry on its own: attempts happen in deliver().
-        super().__init__(pool_connections=1, pool_maxsize=pool_maxsize, max_retries=0)
-        self.limiter = limiter
+        # One bucket for the whole client (not per host), no bucket filling on
+        # 429 (Retry-After already paces that request), and no retries inside
+        # the base adapter: attempts happen in deliver(), each through send().
+        super().__init__(
+            limiter=limiter,
+            per_host=False,
+            bucket_name="cio",
+            limit_statuses=(),
+            pool_connections=1,
+            pool_maxsize=pool_maxsize,
+            max_retries=0,
+        )
         self.retry = retry
-
-    def _acquire(self) -> None:
-        while not self.limiter.try_acquire("cio", blocking=True, timeout=-1):
-            time.sleep(0.001 + random.random() * 0.004)  # pragma: no cover - defensive
 
     def _pause(self, retry: Retry, response: Any, stop: threading.Event) -> bool:
         """Wait as the policy says (Retry-After first); False when told to stop."""
@@ -216,7 +222,6 @@ class CioAdapter(HTTPAdapter):
         method, url = request.method or "POST", request.url or ""
         while True:
             attempts += 1
-            self._acquire()
             try:
                 response = session.send(request, timeout=timeout, allow_redirects=False)
             except requests.RequestException as exc:
