@@ -28,6 +28,7 @@ from .errors import (
     SendError,
     UnknownEventError,
 )
+from .ledger import Ledger, LedgerError, SqliteLedger
 from .results import Status
 from .roles import col, lit
 from .transport import RateLimit
@@ -40,9 +41,12 @@ __all__ = [
     "ColumnError",
     "ConfigurationError",
     "InterruptedSendError",
+    "Ledger",
+    "LedgerError",
     "RateLimit",
     "SchemaError",
     "SendError",
+    "SqliteLedger",
     "Status",
     "UnknownEventError",
     "__version__",
