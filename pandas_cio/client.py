@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import threading
 import zlib
-from collections.abc import Generator, Iterable
+from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import Any
@@ -193,7 +193,10 @@ class Client:
         return self._adapter.deliver(self._session, request, self.timeout, stop)
 
     def send_batches(
-        self, batches: Iterable[Batch], stop: threading.Event | None = None
+        self,
+        batches: Iterable[Batch],
+        stop: threading.Event | None = None,
+        settled: Callable[[Batch, Delivery], None] | None = None,
     ) -> Generator[tuple[Batch, Delivery], None, None]:
         """Send batches concurrently; yield each with its outcome as it completes.
 
@@ -201,7 +204,8 @@ class Client:
         their delivery, so a lazily encoded frame streams through in bounded
         memory. Closing the generator early (or an exception in the consumer,
         such as KeyboardInterrupt) sets ``stop``, cancels batches not started
-        and waits for the requests in flight to give up.
+        and waits for the requests in flight to give up. Requests in flight
+        may still reach the service then; their outcomes go to ``settled``.
 
         Parameters
         ----------
@@ -209,6 +213,11 @@ class Client:
             The bodies to send.
         stop : threading.Event, optional
             Shared stop flag; one is made when not given.
+        settled : callable, optional
+            Called as ``settled(batch, delivery)``, after the workers have
+            stopped, for every batch whose request finished but was never
+            yielded because the consumer stopped early. Without it, rows the
+            service did receive could be reported as not sent.
 
         Yields
         ------
@@ -218,22 +227,29 @@ class Client:
         pending: dict[Future[Delivery], Batch] = {}
         source = iter(batches)
         exhausted = False
-        with ThreadPoolExecutor(self.workers, thread_name_prefix="pandas_cio") as pool:
-            try:
-                while True:
-                    while not exhausted and len(pending) < 2 * self.workers:
-                        batch = next(source, None)
-                        if batch is None:
-                            exhausted = True
-                            break
-                        body = batch.body(_sent_at())
-                        pending[pool.submit(self.post, "/batch", body, stop)] = batch
-                    if not pending:
-                        return
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        yield pending.pop(future), future.result()
-            finally:
-                stop.set()
-                for future in pending:
-                    future.cancel()
+        try:
+            with ThreadPoolExecutor(self.workers, thread_name_prefix="pandas_cio") as pool:
+                try:
+                    while True:
+                        while not exhausted and len(pending) < 2 * self.workers:
+                            batch = next(source, None)
+                            if batch is None:
+                                exhausted = True
+                                break
+                            body = batch.body(_sent_at())
+                            pending[pool.submit(self.post, "/batch", body, stop)] = batch
+                        if not pending:
+                            return
+                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            yield pending.pop(future), future.result()
+                finally:
+                    stop.set()
+                    for future in pending:
+                        future.cancel()
+        finally:
+            # The pool has joined its workers: report what they finished unseen.
+            if settled is not None:
+                for future, batch in pending.items():
+                    if future.done() and not future.cancelled() and future.exception() is None:
+                        settled(batch, future.result())

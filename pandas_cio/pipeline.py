@@ -19,10 +19,12 @@ from .batching import MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch, pack
 from .client import Client
 from .encoding import Encoder
 from .errors import AuthenticationError, InterruptedSendError, SchemaError
+from .ledger import LedgerArg, LedgerRun, open_run
 from .operations import get_operation
 from .plan import Missing, PayloadSpec, make_plan
 from .progress import Progress
 from .results import ResultBuilder, Status
+from .transport import Delivery
 from .validation import validate
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "run"]
@@ -45,6 +47,8 @@ class SendOptions(TypedDict, total=False):
     missing: Missing
     progress: bool | None
     chunk_rows: int
+    ledger: LedgerArg | None
+    full_refresh: bool
 
 
 def _encoded_calls(
@@ -105,6 +109,8 @@ def run(
     missing: Missing = "omit",
     progress: bool | None = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    ledger: LedgerArg | None = None,
+    full_refresh: bool = False,
 ) -> pd.DataFrame:
     """Send every row of ``frame`` as one call of ``operation``; return the result frame.
 
@@ -132,6 +138,12 @@ def run(
         Show a progress bar (None: only for large sends someone watches).
     chunk_rows : int
         Rows encoded per slice.
+    ledger : str, os.PathLike or Ledger, optional
+        Skip rows the ledger records as delivered (status ``unchanged``) and
+        record each confirmed batch (see :mod:`pandas_cio.ledger`). A path
+        opens a :class:`~pandas_cio.ledger.SqliteLedger` for this send.
+    full_refresh : bool
+        Send every row whatever the ledger says, and record them.
 
     Returns
     -------
@@ -148,6 +160,7 @@ def run(
     if errors not in ("mark", "raise"):
         raise ValueError(f"errors= must be 'mark' or 'raise', not {errors!r}")
     op = get_operation(operation)
+    sync = open_run(ledger, op, full_refresh=full_refresh)
     plan = make_plan(op, frame, args, payload, missing=missing)
     builder = ResultBuilder(frame.index, op.name)
     builder.stats.dry_run = dry_run
@@ -174,6 +187,8 @@ def run(
     max_call = client.max_call_bytes if client else MAX_CALL_BYTES
     max_body = client.max_batch_bytes if client else MAX_BATCH_BYTES
     calls = _encoded_calls(frame, Encoder(plan), valid, builder, max_call, chunk_rows)
+    if sync is not None:
+        calls = sync.changed(calls, builder)
     batches = _counted(pack(calls, max_batch_bytes=max_body), builder)
     stop = threading.Event()
     try:
@@ -183,7 +198,7 @@ def run(
                     builder.mark(list(batch.positions), Status.DRY_RUN, batch=batch.number)
                     bar.update(len(batch.positions))
             else:
-                _deliver(client, batches, builder, bar, stop)
+                _deliver(client, batches, builder, bar, stop, sync)
     except KeyboardInterrupt:
         stop.set()
         result = builder.build("not confirmed: the send was interrupted")
@@ -194,6 +209,8 @@ def run(
     finally:
         if own_client and client is not None:
             client.close()
+        if sync is not None:
+            sync.close()
     _warn_duplicates(builder)
     result = builder.build()
     counts = result["status"].value_counts()
@@ -207,24 +224,31 @@ def _deliver(
     builder: ResultBuilder,
     bar: Progress,
     stop: threading.Event,
+    sync: LedgerRun | None = None,
 ) -> None:
     stats = builder.stats
-    outcomes = client.send_batches(batches, stop)
+
+    def record(batch: Batch, delivery: Delivery) -> None:
+        stats.requests += delivery.attempts
+        stats.retries += delivery.attempts - 1
+        builder.mark(
+            list(batch.positions),
+            Status.SENT if delivery.ok else Status.FAILED,
+            delivery.error,
+            batch=batch.number,
+            http_status=delivery.status or None,
+            attempts=delivery.attempts,
+        )
+        if delivery.ok and sync is not None:
+            sync.record(batch.positions)
+
+    # Batches still in flight when the send stops (Ctrl-C, a refused key) may
+    # reach the service: `settled` records them, so `sent` stays exact.
+    outcomes = client.send_batches(batches, stop, settled=record)
     try:
         for batch, delivery in outcomes:
-            positions = list(batch.positions)
-            stats.requests += delivery.attempts
-            stats.retries += delivery.attempts - 1
-            status = Status.SENT if delivery.ok else Status.FAILED
-            builder.mark(
-                positions,
-                status,
-                delivery.error,
-                batch=batch.number,
-                http_status=delivery.status or None,
-                attempts=delivery.attempts,
-            )
-            bar.update(len(positions))
+            record(batch, delivery)
+            bar.update(len(batch.positions))
             if delivery.auth_failed:
                 stop.set()
                 outcomes.close()
