@@ -306,6 +306,15 @@ class SqliteLedger:
     ) -> None:
         self.close()
 
+    def __len__(self) -> int:
+        """Number of delivered calls recorded, every operation included."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                return int(conn.execute("SELECT count(*) FROM delivered").fetchone()[0])
+            except sqlite3.Error as exc:
+                raise self._error("read", exc) from exc
+
     def close(self) -> None:
         """Close the file. Safe to call more than once."""
         with self._lock:
