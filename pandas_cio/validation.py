@@ -9,14 +9,20 @@ so users can validate, or generate test data, before sending.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Hashable
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
-from pandera.errors import SchemaErrors
+
+with warnings.catch_warnings():
+    # pandera imports pyspark.pandas when pyspark is installed, which warns
+    # about pandas 3 on every import; that warning is not the user's concern.
+    warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
+    import pandera.pandas as pa
+    from pandera.errors import SchemaErrors
 
 from .operations import JsonType
 from .plan import CallPlan, Source
