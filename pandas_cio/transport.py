@@ -20,7 +20,7 @@ from typing import Any
 import requests
 from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate
 from requests_ratelimiter import LimiterAdapter
-from urllib3.exceptions import MaxRetryError
+from urllib3.exceptions import InvalidHeader, MaxRetryError
 from urllib3.util.retry import Retry
 
 __all__ = [
@@ -186,7 +186,10 @@ class CioAdapter(LimiterAdapter):
         """Wait as the policy says (Retry-After first); False when told to stop."""
         delay = None
         if response is not None and retry.respect_retry_after_header:
-            delay = retry.get_retry_after(response)
+            try:
+                delay = retry.get_retry_after(response)
+            except InvalidHeader:  # "1.5", "soon": urllib3 reads only seconds or a date
+                delay = None
         if delay is None:
             delay = retry.get_backoff_time()
         return not stop.wait(delay) if delay > 0 else not stop.is_set()
