@@ -1,7 +1,11 @@
 """The ``DataFrame.cio`` accessor: thin methods that hand a request to the pipeline.
 
 pandas caches one accessor object per frame, so the accessor holds nothing but
-the frame; every setting travels with the call.
+the frame; every setting travels with the call. Object, device and semantic
+event methods live in namespaces (``df.cio.objects.upsert(...)``,
+``df.cio.devices.register(...)``, ``df.cio.semantic.ecommerce(...)``) that are
+as thin: each method names an operation of :mod:`pandas_cio.operations` and
+passes its arguments on.
 """
 
 from __future__ import annotations
@@ -11,16 +15,39 @@ from typing import Any, Unpack
 
 import pandas as pd
 
+from .events import lookup
+from .operations import operation_for_event
 from .pipeline import SendOptions, run
 from .plan import PayloadSpec
 
-__all__ = ["CioAccessor"]
+__all__ = ["CioAccessor", "DevicesNamespace", "ObjectsNamespace", "SemanticNamespace"]
 
 Columns = Sequence[Hashable] | Mapping[Hashable, str] | None
 
 
+def _given(**args: Any) -> dict[str, Any]:
+    """Keep the arguments the caller gave; None means "not given" for every role."""
+    return {name: value for name, value in args.items() if value is not None}
+
+
+class _Namespace:
+    """Base of the accessor and its namespaces: holds the frame, runs operations."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        self._frame = frame
+
+    def _run(
+        self,
+        operation: str,
+        args: Mapping[str, Any],
+        payload: PayloadSpec,
+        options: SendOptions,
+    ) -> pd.DataFrame:
+        return run(self._frame, operation, _given(**args), payload, **options)
+
+
 @pd.api.extensions.register_dataframe_accessor("cio")
-class CioAccessor:
+class CioAccessor(_Namespace):
     """Send a frame's rows to Customer.io: ``df.cio.identify(user_id="id")``.
 
     Every method returns a result frame with the input's index and one row
@@ -37,19 +64,28 @@ class CioAccessor:
         Leave missing values out of the call (default) or send them as null.
     progress : bool, optional
         Progress bar: None shows one for large sends in a terminal or notebook.
+
+    Column arguments such as ``user_id=`` name columns; arguments such as
+    ``event=``, ``name=`` or ``object_type_id=`` take a column or one constant
+    for every row (see :mod:`pandas_cio.roles`). Every method also takes
+    ``timestamp=`` (a column, for backfills), ``message_id=`` (a column of your
+    own ids), and ``context=`` / ``integrations=`` (a column or one dict).
     """
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self._frame = frame
+    @property
+    def objects(self) -> ObjectsNamespace:
+        """Objects (``group`` calls) and their relationships to people."""
+        return ObjectsNamespace(self._frame)
 
-    def _run(
-        self,
-        operation: str,
-        args: Mapping[str, Any],
-        payload: PayloadSpec,
-        options: SendOptions,
-    ) -> pd.DataFrame:
-        return run(self._frame, operation, args, payload, **options)
+    @property
+    def devices(self) -> DevicesNamespace:
+        """People's mobile devices (push tokens)."""
+        return DevicesNamespace(self._frame)
+
+    @property
+    def semantic(self) -> SemanticNamespace:
+        """The semantic events of the Data Pipelines API, by category."""
+        return SemanticNamespace(self._frame)
 
     def report(self) -> Any:
         """Summarise a result frame for a person: counts, top errors, throughput.
@@ -166,3 +202,841 @@ class CioAccessor:
             integrations=integrations,
         )
         return self._run("track", args, properties, options)
+
+    def page(
+        self,
+        user_id: Any = None,
+        name: Any = None,
+        *,
+        anonymous_id: Any = None,
+        category: Any = None,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Record one page view per row.
+
+        Parameters
+        ----------
+        user_id, anonymous_id : column
+            The person (each row needs one of them).
+        name, category : column or str, optional
+            The page's name (sent as ``name``) and category (sent as
+            ``properties.category``, where the API documents it).
+        properties : list of columns or {column: key} mapping, optional
+            Page properties (``url``, ``title``, ``path``...); default every
+            column no other argument uses.
+        timestamp, message_id, context, integrations : optional
+            As for :meth:`identify`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+
+        Examples
+        --------
+        >>> import pandas as pd, pandas_cio
+        >>> views = pd.DataFrame({"uid": ["u1"], "url": ["https://example.com/pricing"]})
+        >>> views.cio.page(user_id="uid", name="Pricing", dry_run=True)["status"].tolist()
+        ['dry_run']
+        """
+        args = dict(
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            name=name,
+            category=category,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("page", args, properties, options)
+
+    def screen(
+        self,
+        user_id: Any = None,
+        name: Any = None,
+        *,
+        anonymous_id: Any = None,
+        category: Any = None,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Record one app screen view per row; arguments as for :meth:`page`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+
+        Examples
+        --------
+        >>> import pandas as pd, pandas_cio
+        >>> views = pd.DataFrame({"uid": ["u1"], "screen": ["Settings"]})
+        >>> views.cio.screen(user_id="uid", name="screen", dry_run=True)["status"].tolist()
+        ['dry_run']
+        """
+        args = dict(
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            name=name,
+            category=category,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("screen", args, properties, options)
+
+    def alias(
+        self,
+        user_id: Any = None,
+        previous_id: Any = None,
+        *,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Merge the person ``previous_id`` into the person ``user_id``, one pair per row.
+
+        Parameters
+        ----------
+        user_id : column
+            The id to keep.
+        previous_id : column
+            The id whose profile is merged into it.
+        timestamp, message_id, context, integrations : optional
+            As for :meth:`identify`. Other columns are not sent.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+
+        Examples
+        --------
+        >>> import pandas as pd, pandas_cio
+        >>> merges = pd.DataFrame({"new": ["u1"], "old": ["anon-7"]})
+        >>> merges.cio.alias(user_id="new", previous_id="old", dry_run=True)["status"].tolist()
+        ['dry_run']
+        """
+        args = dict(
+            user_id=user_id,
+            previous_id=previous_id,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("alias", args, None, options)
+
+    def suppress(
+        self,
+        user_id: Any = None,
+        *,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Delete people and block their ids from coming back (``User Suppressed``).
+
+        Send this only for compliance (a right-to-be-forgotten request).
+
+        Parameters
+        ----------
+        user_id : column
+            The person's id or email address.
+        properties : list of columns or {column: key} mapping, optional
+            Event properties (for analytics destinations); default every
+            column no other argument uses.
+        timestamp, message_id, context, integrations : optional
+            As for :meth:`identify`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+
+        Examples
+        --------
+        >>> import pandas as pd, pandas_cio
+        >>> gone = pd.DataFrame({"id": ["u1", "u2"]})
+        >>> gone.cio.suppress(user_id="id", dry_run=True)["status"].tolist()
+        ['dry_run', 'dry_run']
+        """
+        args = dict(
+            user_id=user_id,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("suppress", args, properties, options)
+
+    def unsuppress(
+        self,
+        user_id: Any = None,
+        *,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Let suppressed ids be added again (``User Unsuppressed``); as :meth:`suppress`.
+
+        No data comes back: the person can only be created anew.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+        """
+        args = dict(
+            user_id=user_id,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("unsuppress", args, properties, options)
+
+    def delete(
+        self,
+        user_id: Any = None,
+        *,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Delete people from the workspace (``User Deleted``); as :meth:`suppress`.
+
+        Unlike :meth:`suppress`, the same id may be added again later.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+        """
+        args = dict(
+            user_id=user_id,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("delete", args, properties, options)
+
+
+class ObjectsNamespace(_Namespace):
+    """``df.cio.objects``: objects (companies, accounts...) and relationships to people.
+
+    Objects are ``group`` calls; deleting an object or a relationship is a
+    Customer.io semantic event (``Object Deleted``, ``Relationship Deleted``).
+    ``object_type_id=`` takes a column or one value; the service assumes 1
+    when it is left out.
+    """
+
+    def upsert(
+        self,
+        object_id: Any = None,
+        object_type_id: Any = None,
+        *,
+        traits: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Create or update one object per row.
+
+        Parameters
+        ----------
+        object_id : column
+            The object's id (sent as ``groupId``).
+        object_type_id : column or int, optional
+            The object type, sent as the string ``traits.object_type_id``.
+        traits : list of columns or {column: attribute} mapping, optional
+            Object attributes; default every column no other argument uses.
+        timestamp, message_id, context, integrations : optional
+            As for :meth:`CioAccessor.identify`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+
+        Examples
+        --------
+        >>> import pandas as pd, pandas_cio
+        >>> accounts = pd.DataFrame({"account": ["acme"], "plan": ["enterprise"]})
+        >>> accounts.cio.objects.upsert(
+        ...     object_id="account", object_type_id=1, dry_run=True
+        ... )["status"].tolist()
+        ['dry_run']
+        """
+        args = dict(
+            object_id=object_id,
+            object_type_id=object_type_id,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("objects.upsert", args, traits, options)
+
+    def relate(
+        self,
+        user_id: Any = None,
+        object_id: Any = None,
+        object_type_id: Any = None,
+        *,
+        anonymous_id: Any = None,
+        relationship_traits: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Relate one person to one object per row.
+
+        Parameters
+        ----------
+        user_id, anonymous_id : column
+            The person (each row needs one of them).
+        object_id : column
+            The object's id.
+        object_type_id : column or int, optional
+            The object type.
+        relationship_traits : list of columns or {column: attribute} mapping, optional
+            Attributes of the relationship (a role, a start date), sent as
+            ``traits.relationshipAttributes``; default every column no other
+            argument uses.
+        timestamp, message_id, context, integrations : optional
+            As for :meth:`CioAccessor.identify`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+
+        Examples
+        --------
+        >>> import pandas as pd, pandas_cio
+        >>> members = pd.DataFrame({"uid": ["u1"], "account": ["acme"], "role": ["admin"]})
+        >>> members.cio.objects.relate(
+        ...     user_id="uid", object_id="account", object_type_id=1, dry_run=True
+        ... )["status"].tolist()
+        ['dry_run']
+        """
+        args = dict(
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            object_id=object_id,
+            object_type_id=object_type_id,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("objects.relate", args, relationship_traits, options)
+
+    def unrelate(
+        self,
+        user_id: Any = None,
+        object_id: Any = None,
+        object_type_id: Any = None,
+        *,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Remove the relationship of one person and one object per row (``Relationship Deleted``).
+
+        Parameters
+        ----------
+        user_id : column
+            The person's id or email address.
+        object_id : column
+            The object's id (sent as ``properties.objectId``).
+        object_type_id : column or int, optional
+            The object type, an integer (``properties.objectTypeId``).
+        properties : list of columns or {column: key} mapping, optional
+            Further event properties; default every column no other argument uses.
+        timestamp, message_id, context, integrations : optional
+            As for :meth:`CioAccessor.identify`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+        """
+        args = dict(
+            user_id=user_id,
+            object_id=object_id,
+            object_type_id=object_type_id,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("objects.unrelate", args, properties, options)
+
+    def delete(
+        self,
+        object_id: Any = None,
+        object_type_id: Any = None,
+        *,
+        anonymous_id: Any = None,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Delete one object per row (``Object Deleted``).
+
+        Parameters
+        ----------
+        object_id : column
+            The object's id (sent as ``properties.objectId``).
+        object_type_id : column or int, optional
+            The object type, an integer (``properties.objectTypeId``).
+        anonymous_id : column or str, optional
+            The service requires an ``anonymousId`` but ignores it; default
+            ``"pandas_cio"``.
+        properties, timestamp, message_id, context, integrations : optional
+            As for :meth:`unrelate`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+        """
+        args = dict(
+            anonymous_id=anonymous_id,
+            object_id=object_id,
+            object_type_id=object_type_id,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("objects.delete", args, properties, options)
+
+
+class DevicesNamespace(_Namespace):
+    """``df.cio.devices``: people's devices, by push token."""
+
+    def register(
+        self,
+        user_id: Any = None,
+        token: Any = None,
+        platform: Any = None,
+        *,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Add or update one device per row (``Device Created or Updated``).
+
+        Parameters
+        ----------
+        user_id : column
+            The device's owner.
+        token : column
+            The push token (sent as ``context.device.token``).
+        platform : column or str, optional
+            ``"ios"`` or ``"android"`` (sent as ``context.device.type``).
+        properties : list of columns or {column: attribute} mapping, optional
+            Device attributes (app version, push enabled...), sent as the
+            event's properties; default every column no other argument uses.
+        timestamp, message_id, context, integrations : optional
+            As for :meth:`CioAccessor.identify`; ``context`` is merged with
+            the device fields.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+
+        Examples
+        --------
+        >>> import pandas as pd, pandas_cio
+        >>> phones = pd.DataFrame({"uid": ["u1"], "push_token": ["abc123"], "os": ["ios"]})
+        >>> phones.cio.devices.register(
+        ...     user_id="uid", token="push_token", platform="os", dry_run=True
+        ... )["status"].tolist()
+        ['dry_run']
+        """
+        args = dict(
+            user_id=user_id,
+            token=token,
+            platform=platform,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("devices.register", args, properties, options)
+
+    def delete(
+        self,
+        user_id: Any = None,
+        token: Any = None,
+        platform: Any = None,
+        *,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Remove one device per row (``Device Deleted``); arguments as for :meth:`register`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+        """
+        args = dict(
+            user_id=user_id,
+            token=token,
+            platform=platform,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._run("devices.delete", args, properties, options)
+
+
+class SemanticNamespace(_Namespace):
+    """``df.cio.semantic``: the semantic events of the Data Pipelines API.
+
+    One method per category takes the event name first, exactly as the API
+    spells it (``"Order Completed"``, ``"Video Playback interrupted"``); an
+    unknown name raises :class:`~pandas_cio.UnknownEventError` listing the
+    category's names. Documented properties are type-checked; other columns
+    are sent as further properties. The Customer.io events also have methods
+    of their own (:meth:`CioAccessor.suppress`, ``objects.delete``,
+    ``devices.register``...), which send the very same calls.
+    """
+
+    def _event(
+        self,
+        category: str,
+        event: str,
+        args: Mapping[str, Any],
+        payload: PayloadSpec,
+        options: SendOptions,
+    ) -> pd.DataFrame:
+        operation = operation_for_event(lookup(category, event).name)
+        return self._run(operation.name, args, payload, options)
+
+    def ecommerce(
+        self,
+        event: str,
+        user_id: Any = None,
+        *,
+        anonymous_id: Any = None,
+        properties: Columns = None,
+        group_by: Hashable | None = None,
+        products: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Send an ecommerce event (``Order Completed``, ``Product Viewed``...) per row.
+
+        Parameters
+        ----------
+        event : str
+            The event name, e.g. ``"Order Completed"``.
+        user_id, anonymous_id : column
+            The person (each row needs one of them).
+        properties : list of columns or {column: key} mapping, optional
+            Event properties; default every column no other argument uses.
+        group_by : column, optional
+            With one row per line item: the order column. Lines are sent as
+            one event per order, whose ``products`` array holds one object
+            per line; every line gets its order's status and messageId.
+        products : list of columns or {column: key} mapping, optional
+            With ``group_by``: the line-item columns that make each
+            ``products`` element (``product_id``, ``sku``, ``price``...).
+        timestamp, message_id, context, integrations : optional
+            As for :meth:`CioAccessor.identify`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame (one row per input row, also with ``group_by``).
+
+        Examples
+        --------
+        >>> import pandas as pd, pandas_cio
+        >>> lines = pd.DataFrame({"customer": ["c1", "c1"], "order_id": ["o1", "o1"],
+        ...                       "sku": ["a", "b"], "price": [9.5, 20.0], "revenue": [29.5, 29.5]})
+        >>> lines.cio.semantic.ecommerce("Order Completed", user_id="customer",
+        ...     group_by="order_id", products=["sku", "price"], dry_run=True)["status"].tolist()
+        ['dry_run', 'dry_run']
+        """
+        args = dict(
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        if group_by is None and products is None:
+            return self._event("ecommerce", event, args, properties, options)
+        from .grouping import send_grouped
+
+        operation = operation_for_event(lookup("ecommerce", event).name)
+        return send_grouped(
+            self._frame,
+            operation.name,
+            _given(**args),
+            properties,
+            group_by=group_by,
+            products=products,
+            **options,
+        )
+
+    def email(
+        self,
+        event: str,
+        user_id: Any = None,
+        *,
+        anonymous_id: Any = None,
+        email: Any = None,
+        ip: Any = None,
+        user_agent: Any = None,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Send an email event (``Email Opened``, ``Email Bounced``...) per row.
+
+        Parameters
+        ----------
+        event : str
+            The event name.
+        user_id, anonymous_id : column
+            The person.
+        email, ip, user_agent : column, optional
+            The recipient's address and where they acted from, sent in
+            ``context.traits`` (``ip`` and ``user_agent`` only for events of
+            a recipient's action, such as ``Email Opened``).
+        properties : list of columns or {column: key} mapping, optional
+            Event properties; every email event needs ``email_id``.
+        timestamp, message_id, context, integrations : optional
+            As for :meth:`CioAccessor.identify`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+        """
+        args = dict(
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            email=email,
+            ip=ip,
+            user_agent=user_agent,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._event("email", event, args, properties, options)
+
+    def _simple(
+        self,
+        category: str,
+        event: str,
+        user_id: Any,
+        anonymous_id: Any,
+        properties: Columns,
+        common: Mapping[str, Any],
+        options: SendOptions,
+    ) -> pd.DataFrame:
+        args = dict(user_id=user_id, anonymous_id=anonymous_id, **common)
+        return self._event(category, event, args, properties, options)
+
+    def mobile(
+        self,
+        event: str,
+        user_id: Any = None,
+        *,
+        anonymous_id: Any = None,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Send a mobile app lifecycle event (``Application Opened``...) per row.
+
+        Arguments as for :meth:`ecommerce`, without grouping.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+        """
+        common = dict(
+            timestamp=timestamp, message_id=message_id, context=context, integrations=integrations
+        )
+        return self._simple("mobile", event, user_id, anonymous_id, properties, common, options)
+
+    def video(
+        self,
+        event: str,
+        user_id: Any = None,
+        *,
+        anonymous_id: Any = None,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Send a video event (``Video Playback Started``...) per row; as :meth:`mobile`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+        """
+        common = dict(
+            timestamp=timestamp, message_id=message_id, context=context, integrations=integrations
+        )
+        return self._simple("video", event, user_id, anonymous_id, properties, common, options)
+
+    def live_chat(
+        self,
+        event: str,
+        user_id: Any = None,
+        *,
+        anonymous_id: Any = None,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Send a live chat event (``Live Chat Message Sent``...) per row; as :meth:`mobile`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+        """
+        common = dict(
+            timestamp=timestamp, message_id=message_id, context=context, integrations=integrations
+        )
+        return self._simple("live_chat", event, user_id, anonymous_id, properties, common, options)
+
+    def ab_test(
+        self,
+        event: str,
+        user_id: Any = None,
+        *,
+        anonymous_id: Any = None,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Send an A/B test event (``Experiment Viewed``) per row; as :meth:`mobile`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+        """
+        common = dict(
+            timestamp=timestamp, message_id=message_id, context=context, integrations=integrations
+        )
+        return self._simple("ab_test", event, user_id, anonymous_id, properties, common, options)
+
+    def customerio(
+        self,
+        event: str,
+        user_id: Any = None,
+        *,
+        anonymous_id: Any = None,
+        token: Any = None,
+        platform: Any = None,
+        object_id: Any = None,
+        object_type_id: Any = None,
+        properties: Columns = None,
+        timestamp: Any = None,
+        message_id: Any = None,
+        context: Any = None,
+        integrations: Any = None,
+        **options: Unpack[SendOptions],
+    ) -> pd.DataFrame:
+        """Send a Customer.io event (``User Suppressed``, ``Report Delivery Event``...) per row.
+
+        The same operation as the event's own method, where it has one
+        (``suppress``, ``devices.register``, ``objects.delete``...); each
+        event takes only the arguments its method takes.
+
+        Returns
+        -------
+        pandas.DataFrame
+            The result frame.
+        """
+        args = dict(
+            user_id=user_id,
+            anonymous_id=anonymous_id,
+            token=token,
+            platform=platform,
+            object_id=object_id,
+            object_type_id=object_type_id,
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+        )
+        return self._event("customerio", event, args, properties, options)

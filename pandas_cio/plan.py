@@ -11,15 +11,19 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from .errors import ColumnError
-from .operations import JsonType, Kind, Operation
+from .events import PropertySpec
+from .operations import Kind, Operation, Role
 from .roles import Col, Lit, resolve_column, resolve_value
+from .values import column_values
 
 __all__ = ["CallPlan", "Missing", "PayloadSpec", "Source", "make_plan"]
 
 Missing = Literal["omit", "null"]
+PERSON_ARGS = ("user_id", "anonymous_id")
 PayloadSpec = Sequence[Hashable] | Mapping[Hashable, str] | None
 
 
@@ -42,9 +46,10 @@ class Source:
     nullable : bool
         Whether a row may lack the value.
     choices : tuple of str
-        Allowed values for ``kind="enum"``.
-    json_type : JsonType or None
-        Documented JSON type of a payload key (semantic events), checked by validation.
+        Allowed values (an enum role, or a documented payload key with an enum).
+    spec : PropertySpec or None
+        Documented type and constraints of a payload key (semantic events),
+        checked by validation.
     """
 
     path: tuple[str, ...]
@@ -54,7 +59,7 @@ class Source:
     value: Any = None
     nullable: bool = True
     choices: tuple[str, ...] = ()
-    json_type: JsonType | None = None
+    spec: PropertySpec | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,51 @@ def _payload_columns(
             )
         keys[key] = column
     return chosen
+
+
+def _constant(operation: Operation, role: Role, value: Any) -> Any:
+    """Check a constant once, as validation checks a column, and convert it for the wire."""
+    if role.kind == "json":
+        return value
+    converted = column_values(pd.Series([value], dtype=object), role.kind)[0]
+    if role.kind == "text":
+        ok = isinstance(value, str) and bool(value)
+    elif role.kind == "enum":
+        ok = value in role.choices
+    elif role.kind == "object":
+        ok = isinstance(value, dict)
+    elif role.kind == "integer":
+        ok = isinstance(value, int | np.integer) and not isinstance(value, bool)
+    else:  # id and timestamp: the conversion gives None for a value that is not one
+        ok = converted is not None and not isinstance(value, bool)
+    if not ok:
+        needs = {
+            "id": "a non-empty string or an integer",
+            "text": "a non-empty string",
+            "timestamp": "a date-time",
+            "integer": "an integer",
+            "enum": f"one of {', '.join(role.choices)}",
+            "object": "an object (dict)",
+        }[role.kind]
+        raise ColumnError(f"{operation.name}(): {role.arg}={value!r} must be {needs}")
+    return converted
+
+
+def _payload_source(operation: Operation, column: Hashable, key: str) -> Source:
+    spec = operation.payload_fields.get(key)
+    if spec is None:
+        return Source((*(operation.payload or ()), key), "json", key, column=column)
+    # Documented date-times are read and sent like the timestamp role: ISO 8601 in UTC.
+    kind: Kind = "timestamp" if spec.format == "date-time" else "json"
+    return Source(
+        (*(operation.payload or ()), key),
+        kind,
+        key,
+        column=column,
+        nullable=key not in operation.payload_required,
+        choices=spec.enum or (),
+        spec=spec,
+    )
 
 
 def make_plan(
@@ -197,7 +247,7 @@ def make_plan(
                 role.kind,
                 role.arg,
                 column=ref.name if isinstance(ref, Col) else None,
-                value=ref.value if isinstance(ref, Lit) else None,
+                value=_constant(operation, role, ref.value) if isinstance(ref, Lit) else None,
                 nullable=role.nullable,
                 choices=role.choices,
             )
@@ -208,7 +258,8 @@ def make_plan(
         if "user_id" not in given:
             raise ColumnError(f"{operation.name}() needs user_id=")
     elif operation.identity in ("user_or_anonymous", "anonymous"):
-        person = [a for a in ("user_id", "anonymous_id") if a in given]
+        candidates = ("anonymous_id",) if operation.identity == "anonymous" else PERSON_ARGS
+        person = [a for a in candidates if a in given]
         if not person:
             needed = (
                 "user_id= or anonymous_id="
@@ -225,16 +276,16 @@ def make_plan(
             identity = (ref.name,)
 
     if operation.payload is not None:
-        for column, key in _payload_columns(frame, operation, payload, used):
-            sources.append(
-                Source(
-                    (*operation.payload, key),
-                    "json",
-                    key,
-                    column=column,
-                    json_type=operation.payload_types.get(key),
-                )
+        chosen = _payload_columns(frame, operation, payload, used)
+        keys = {key for _, key in chosen}
+        absent = [key for key in operation.payload_required if key not in keys]
+        if absent:
+            arg = operation.payload_arg or "payload"
+            raise ColumnError(
+                f"{operation.name}() needs a column for {', '.join(map(repr, absent))}: "
+                f"name the column so, or map one to it with {arg}={{column: key}}"
             )
+        sources.extend(_payload_source(operation, column, key) for column, key in chosen)
     elif payload is not None:
         raise TypeError(f"{operation.name}() takes no payload columns")
     return CallPlan(operation, tuple(sources), message_id, identity, missing)

@@ -24,6 +24,7 @@ with warnings.catch_warnings():
     import pandera.pandas as pa
     from pandera.errors import SchemaErrors
 
+from .events import PropertySpec
 from .operations import JsonType
 from .plan import CallPlan, Source
 from .values import parse_timestamps
@@ -137,6 +138,75 @@ def _json_type_check(json_type: JsonType) -> SeriesCheck:
 _ARTICLE = {"integer": "an integer", "object": "an object (dict)", "array": "an array (list)"}
 
 
+def _finite_number(value: Any) -> bool:
+    return not isinstance(value, float | np.floating) or math.isfinite(value)
+
+
+def _item_ok(json_type: JsonType, value: Any) -> bool:
+    """A JSON value nested in an array: no null, no infinity, the documented type."""
+    return value is not None and _finite_number(value) and _TYPE_OK[json_type](value)
+
+
+def _array_check(element_ok: Callable[[Any], bool]) -> SeriesCheck:
+    """Check every element of the array cells; cells that are not arrays fail the type check."""
+
+    def ok(value: Any) -> bool:
+        return not _TYPE_OK["array"](value) or all(element_ok(e) for e in value)
+
+    return lambda series: _elementwise(series, ok)
+
+
+def _is_dict(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
+def _member_ok(key: str, json_type: JsonType) -> Callable[[Any], bool]:
+    return lambda e: not isinstance(e, dict) or key not in e or _item_ok(json_type, e[key])
+
+
+def _spec_checks(spec: PropertySpec) -> list[pa.Check]:
+    """Checks of a documented payload key: type, enum, bounds and array elements."""
+    article = _ARTICLE.get(spec.type, f"a {spec.type}")
+    checks = [pa.Check(_json_type_check(spec.type), error=f"must be {article}")]
+    if spec.enum:
+        allowed = frozenset(spec.enum)
+        checks.append(
+            pa.Check(
+                lambda s: _elementwise(s, lambda v: isinstance(v, str) and v in allowed),
+                error=f"must be one of {', '.join(spec.enum)}",
+            )
+        )
+    if spec.minimum is not None or spec.maximum is not None:
+        low = -math.inf if spec.minimum is None else spec.minimum
+        high = math.inf if spec.maximum is None else spec.maximum
+        checks.append(
+            pa.Check(
+                lambda s: _elementwise(s, lambda v: not _TYPE_OK["number"](v) or low <= v <= high),
+                error=f"must be between {spec.minimum} and {spec.maximum}",
+            )
+        )
+    if spec.items is not None:
+        checks.append(pa.Check(_array_check(_is_dict), error="must be an array of objects"))
+        for key, item_type in spec.items.items():
+            article = _ARTICLE.get(item_type, f"a {item_type}")
+            checks.append(
+                pa.Check(
+                    _array_check(_member_ok(key, item_type)),
+                    error=f"every element's {key} must be {article}",
+                )
+            )
+    elif spec.item_type is not None:
+        item_type = spec.item_type
+        article = _ARTICLE.get(item_type, f"a {item_type}")
+        checks.append(
+            pa.Check(
+                _array_check(lambda e: _item_ok(item_type, e)),
+                error=f"every element must be {article}",
+            )
+        )
+    return checks
+
+
 def _checks(source: Source) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if source.kind == "id":
@@ -157,9 +227,8 @@ def _checks(source: Source) -> list[pa.Check]:
         )
     elif source.kind == "object":
         checks.append(pa.Check(_json_type_check("object"), error="must be an object (dict)"))
-    if source.json_type is not None:
-        article = _ARTICLE.get(source.json_type, f"a {source.json_type}")
-        checks.append(pa.Check(_json_type_check(source.json_type), error=f"must be {article}"))
+    if source.spec is not None and source.kind != "timestamp":
+        checks.extend(_spec_checks(source.spec))
     if source.kind == "json":
         checks.append(pa.Check(_finite_check, error="must be a finite number, not infinity"))
         checks.append(
