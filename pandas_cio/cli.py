@@ -1,41 +1,701 @@
 """The ``pandas-cio`` command: send a CSV, Parquet or JSON Lines file from a shell or cron.
 
-Run ``pandas-cio --help`` for the commands and ``pandas-cio demo`` for a send
-against the built-in fake service.
+The commands are generated from the operations table
+(:data:`pandas_cio.operations.OPERATIONS`) and the accessor methods that run
+them, so every operation the library has is a command with the same argument
+names: ``df.cio.objects.upsert(object_id="id")`` is
+``pandas-cio objects upsert FILE --object-id id``, and
+``df.cio.semantic.ecommerce("Order Completed", ...)`` is
+``pandas-cio semantic ecommerce "Order Completed" FILE ...``.
+
+The API key comes only from ``CIO_API_KEY``: a key given as an argument would
+end up in shell history and in every process listing.
+
+Exit statuses: 0 every row was sent (or, in a dry run, is ready to send);
+1 some rows were not sent; 2 bad usage or configuration (unknown option,
+missing column, unreadable file, no key, a key the service refused);
+130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import inspect
+import json
+import logging
 import os
+import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
 
 from . import __version__
+from .client import DEFAULT_TIMEOUT, Client
+from .errors import AuthenticationError, CioError, InterruptedSendError, SchemaError
+from .operations import OPERATIONS, Operation, Role
+from .report import SendReport
+from .roles import lit
+from .transport import RateLimit
 
-__all__ = ["main"]
+__all__ = ["build_parser", "main", "read_frame", "write_frame"]
 
-# Exit statuses: cron and CI read them.
+logger = logging.getLogger("pandas_cio.cli")
+
+# Exit statuses: cron, CI and shell scripts branch on them.
 EXIT_OK = 0
 EXIT_NOT_ALL_SENT = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+
+Format = Literal["csv", "parquet", "jsonl"]
+FORMATS: dict[str, Format] = {
+    ".csv": "csv",
+    ".tsv": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+}
+# pandas reads and writes these compressions by extension; the format is the suffix before.
+_COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst", ".zip"}
+# Keyword options of every accessor method; the command has its own flags for them.
+_SEND_OPTIONS = {"client", "dry_run", "errors", "missing", "progress", "chunk_rows"}
+_KEEP = ("sent", "dry_run", "unchanged")
+
+OptionKind = Literal["value", "column", "columns", "json", "flag", "text"]
+
+
+class UsageError(Exception):
+    """A problem with the command's arguments or inputs; exit status 2."""
+
+
+# The commands, generated from the operations table and the accessor
+
+
+@dataclass(frozen=True)
+class Option:
+    """One command-line option that becomes one keyword argument of an accessor method.
+
+    Attributes
+    ----------
+    param : str
+        The accessor's keyword, e.g. ``"user_id"``.
+    kind : OptionKind
+        How the text becomes the argument: ``column`` a column name,
+        ``value`` a column name or a constant (the library's rule),
+        ``columns`` a comma-separated list (``col=key`` renames),
+        ``json`` a JSON object constant or a column name, ``flag`` a switch,
+        ``text`` plain text.
+    help : str
+        One line for ``--help``.
+    required : bool
+        The option must be given.
+    id_column : bool
+        A column it names holds ids, so text files read it as strings
+        (``00123`` must not become ``123``).
+    """
+
+    param: str
+    kind: OptionKind
+    help: str
+    required: bool = False
+    id_column: bool = False
+
+    @property
+    def flag(self) -> str:
+        """The option as typed, e.g. ``--user-id``."""
+        return "--" + self.param.replace("_", "-")
+
+    @property
+    def metavar(self) -> str | None:
+        """What the option's value is, for ``--help``."""
+        return {
+            "column": "COLUMN",
+            "value": "COLUMN|VALUE",
+            "columns": "COLUMNS",
+            "json": "JSON|COLUMN",
+            "flag": None,
+            "text": "TEXT",
+        }[self.kind]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command: an accessor method and the operations it runs.
+
+    Attributes
+    ----------
+    method : str
+        The accessor method, e.g. ``"objects.upsert"``.
+    operations : tuple of Operation
+        The operations the method runs (one, or one per event of a semantic category).
+    takes_event : bool
+        The method's first argument is an event name (semantic categories).
+    options : tuple of Option
+        The options, one per keyword argument of the method.
+    """
+
+    method: str
+    operations: tuple[Operation, ...]
+    takes_event: bool
+    options: tuple[Option, ...]
+
+    @property
+    def words(self) -> list[str]:
+        """The command as typed, e.g. ``["objects", "upsert"]``."""
+        return [part.replace("_", "-") for part in self.method.split(".")]
+
+    @property
+    def events(self) -> list[str]:
+        """The event names a semantic command takes."""
+        return sorted(op.event for op in self.operations if op.event)
+
+    @property
+    def summary(self) -> str:
+        """One line for the command list."""
+        if self.takes_event:
+            category = self.words[-1]
+            return f"send {category} semantic events ({len(self.operations)} event names)"
+        text = self.operations[0].summary or f"run df.cio.{self.method}()"
+        return text[0].lower() + text[1:].rstrip(".")
+
+
+def _plain(text: str) -> str:
+    """Drop reStructuredText markup from a docstring line."""
+    text = re.sub(r":\w+:`~?(?:[\w.]+\.)?([\w]+)`", r"\1()", text)
+    return text.replace("``", "")
+
+
+def _parameter_docs(function: Callable[..., Any]) -> dict[str, tuple[str, str]]:
+    """Type and first sentence of each parameter of a numpydoc docstring."""
+    lines = inspect.cleandoc(function.__doc__ or "").splitlines()
+    start = lines.index("Parameters") + 2 if "Parameters" in lines else len(lines)
+    entries: list[tuple[list[str], str, list[str]]] = []
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if i + 1 < len(lines) and lines[i + 1].startswith("---"):
+            break  # the next section's title
+        if line and not line.startswith(" "):
+            head, _, kind = line.partition(":")
+            entries.append(([n.strip() for n in head.split(",")], kind.strip(), []))
+        elif line.strip() and entries:
+            entries[-1][2].append(line.strip())
+    docs: dict[str, tuple[str, str]] = {}
+    for names, kind, text in entries:
+        sentence = _plain(" ".join(text)).split(". ")[0].rstrip(".")
+        docs.update({name: (kind, sentence) for name in names})
+    return docs
+
+
+def _roles(operations: Sequence[Operation]) -> dict[str, list[Role]]:
+    roles: dict[str, list[Role]] = {}
+    for op in operations:
+        for role in op.roles:
+            roles.setdefault(role.arg, []).append(role)
+    return roles
+
+
+def _option(
+    param: inspect.Parameter,
+    operations: Sequence[Operation],
+    roles: Mapping[str, Sequence[Role]],
+    docs: Mapping[str, tuple[str, str]],
+) -> Option:
+    """Decide how one keyword argument of an accessor method is typed on the command line.
+
+    The operations table says what a role is; arguments that are not roles
+    (``group_by``, ``products``) are read from the method's docstring type.
+    """
+    name = param.name
+    found = roles.get(name, [])
+    payload_args = {op.payload_arg for op in operations if op.payload_arg}
+    doc_type, doc_text = docs.get(name, ("", ""))
+    description = next((r.description for r in found if r.description), "")
+    text = (description.rstrip(".") or doc_text or name.replace("_", " ")).split("; ")[0]
+    text = text[:1].lower() + text[1:]
+    kind: OptionKind
+    if name in payload_args or "list of columns" in doc_type:
+        kind = "columns"
+        if name in payload_args:
+            text += "; default: every column no other option names"
+        text += " (comma-separated; col=key renames)"
+    elif found and all(r.kind in ("object", "json") for r in found):
+        kind = "json"
+    elif found and any(r.constant for r in found):
+        kind = "value"
+    elif found or doc_type.startswith("column"):
+        kind = "column"
+    elif doc_type.startswith("bool"):
+        kind = "flag"
+    else:
+        kind = "text"
+    required = bool(found) and len(found) == len(operations) and all(r.required for r in found)
+    id_column = bool(found) and all(r.kind == "id" for r in found)
+    return Option(name, kind, text, required, id_column)
+
+
+def _resolve(target: Any, method: str) -> Any:
+    for part in method.split("."):
+        target = getattr(target, part)
+    return target
+
+
+@cache
+def commands() -> tuple[Command, ...]:
+    """Return the commands, one per accessor method of the operations table.
+
+    Operations whose accessor method does not exist are left out, so the
+    command line never offers what the library cannot do.
+    """
+    by_method: dict[str, list[Operation]] = {}
+    for op in OPERATIONS.values():
+        by_method.setdefault(op.method or op.name, []).append(op)
+    accessor = pd.DataFrame().cio
+    found = []
+    for method, operations in sorted(by_method.items()):
+        try:
+            function = _resolve(accessor, method)
+        except AttributeError:
+            logger.debug("no accessor method %s; no command for it", method)
+            continue
+        parameters = list(inspect.signature(function).parameters.values())
+        takes_event = method.startswith("semantic.") or len(operations) > 1
+        if takes_event:
+            parameters = parameters[1:]  # the event name, a positional of the command
+        roles, docs = _roles(operations), _parameter_docs(function)
+        options = tuple(
+            _option(p, operations, roles, docs)
+            for p in parameters
+            if p.kind is not inspect.Parameter.VAR_KEYWORD and p.name not in _SEND_OPTIONS
+        )
+        found.append(Command(method, tuple(operations), takes_event, options))
+    return tuple(found)
+
+
+# Files in and out
+
+
+def _format_of(path: str) -> Format | None:
+    suffixes = [s.lower() for s in Path(path).suffixes]
+    while suffixes and suffixes[-1] in _COMPRESSIONS:
+        suffixes.pop()
+    return FORMATS.get(suffixes[-1]) if suffixes else None
+
+
+def file_format(path: str, override: str | None = None) -> Format:
+    """Return the format of a data file from ``--format`` or its extension.
+
+    Parameters
+    ----------
+    path : str
+        The file name (``-`` is standard input, which needs ``override``).
+    override : str, optional
+        The format given with ``--format``.
+
+    Returns
+    -------
+    str
+        ``"csv"``, ``"parquet"`` or ``"jsonl"``.
+    """
+    if override:
+        return FORMATS["." + override]
+    found = _format_of(path)
+    if found is not None:
+        return found
+    known = ", ".join(sorted(FORMATS))
+    raise UsageError(
+        f"cannot tell the format of {path!r} from its extension ({known}); use --format"
+    )
+
+
+def read_frame(path: str, fmt: Format, id_columns: Sequence[str] = ()) -> pd.DataFrame:
+    """Read a data file into a frame.
+
+    Parameters
+    ----------
+    path : str
+        The file, or ``-`` for standard input.
+    fmt : {"csv", "parquet", "jsonl"}
+        Its format.
+    id_columns : sequence of str
+        Columns of ids: text formats read them as strings, so that ``00123``
+        keeps its zeros and ``123`` does not become ``123.0`` beside a gap.
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
+    source: Any = sys.stdin.buffer if path == "-" else path
+    strings = dict.fromkeys(id_columns, "string")
+    # Nullable dtypes keep an integer column with gaps as integers (36, not 36.0)
+    # and a boolean column with gaps as booleans.
+    nullable: Any = "numpy_nullable"
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(source)
+        if fmt == "jsonl":
+            return pd.read_json(source, lines=True, dtype=strings or None, dtype_backend=nullable)
+        separator = "\t" if Path(path).suffixes[:1] == [".tsv"] else ","
+        return pd.read_csv(source, dtype=strings or None, sep=separator, dtype_backend=nullable)
+    except ImportError as exc:
+        raise UsageError(f"reading {fmt} needs an extra package: {exc}") from exc
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {path} as {fmt}: {exc}") from exc
+
+
+def write_frame(frame: pd.DataFrame, path: str) -> None:
+    """Write a frame to CSV, Parquet or JSON Lines, chosen by the file's extension.
+
+    The index is written as a column (``row`` when unnamed), so the result
+    lines up with the input file's rows.
+    """
+    fmt = file_format(path)
+    unnamed = frame.index.nlevels == 1 and frame.index.name is None
+    table = frame.reset_index(names="row") if unnamed else frame.reset_index()
+    if fmt == "parquet":
+        table.to_parquet(path, index=False)
+    elif fmt == "jsonl":
+        table.to_json(path, orient="records", lines=True, date_format="iso")
+    else:
+        table.to_csv(path, index=False, sep="\t" if path.endswith(".tsv") else ",")
+
+
+def _check_output(path: str | None) -> None:
+    """Refuse an output the command could not write, before anything is sent."""
+    if path is None:
+        return
+    if _format_of(path) is None:
+        known = ", ".join(sorted(FORMATS))
+        raise UsageError(f"cannot write {path}: name it with one of the extensions {known}")
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise UsageError(f"cannot write {path}: directory {parent} does not exist")
+
+
+# The parser
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _add_shared_options(shared: argparse.ArgumentParser) -> None:
+    """Add the options of every sending command (send, connection and file options)."""
+    send = shared.add_argument_group("sending")
+    send.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate, encode and batch, report sizes, send nothing (needs no key)",
+    )
+    send.add_argument(
+        "--errors",
+        choices=["mark", "raise"],
+        default="mark",
+        help="mark: send the valid rows and report the rest (default); "
+        "raise: send nothing when any row is invalid",
+    )
+    send.add_argument(
+        "--missing",
+        choices=["omit", "null"],
+        default="omit",
+        help="leave empty cells out of the call (default) or send them as null",
+    )
+    send.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="show a progress bar on stderr (default: for large sends in a terminal)",
+    )
+    connection = shared.add_argument_group("connection (the key comes from CIO_API_KEY only)")
+    connection.add_argument(
+        "--region",
+        choices=["us", "eu"],
+        help="data centre (default: from the key's prefix, then CIO_REGION, then us)",
+    )
+    connection.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="send to this endpoint instead (https, or http on loopback)",
+    )
+    connection.add_argument(
+        "--rate-limit",
+        metavar="N/SECONDS",
+        help="requests allowed per window, retries included (default 3000/3)",
+    )
+    connection.add_argument(
+        "--workers", type=int, metavar="N", help="requests in flight at once (default 8)"
+    )
+    connection.add_argument(
+        "--retries", type=int, metavar="N", help="retries per request (default 6)"
+    )
+    connection.add_argument(
+        "--timeout", type=float, metavar="SECONDS", help="read timeout per attempt (default 30)"
+    )
+    connection.add_argument("--gzip", action="store_true", help="compress request bodies")
+    files = shared.add_argument_group("input and output")
+    files.add_argument(
+        "--format",
+        choices=["csv", "parquet", "jsonl"],
+        help="format of FILE (default: from its extension; needed when FILE is -)",
+    )
+    files.add_argument(
+        "--out",
+        metavar="PATH",
+        help="write the result frame (status, error, message_id... per input row) "
+        "to PATH (.csv, .parquet or .jsonl)",
+    )
+    files.add_argument(
+        "--rejects",
+        metavar="PATH",
+        help="write the input rows that were not sent, with status and error, to PATH; "
+        "fix them and send that file again",
+    )
+    files.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
+
+
+_DESCRIPTION = """\
+Send the rows of a CSV, Parquet or JSON Lines file to Customer.io's Data
+Pipelines API, one call per row, and print a report of what happened.
+"""
+
+_EPILOG = """\
+examples:
+  pandas-cio identify people.parquet --user-id id
+  pandas-cio track events.csv --user-id uid --event name --timestamp ts
+  pandas-cio track signups.csv --user-id uid --event "Signed Up" --dry-run
+  pandas-cio semantic ecommerce "Order Completed" orders.csv --user-id customer_id
+  pandas-cio demo
+
+An option that takes COLUMN|VALUE reads the column of that name when the file
+has one, and is one constant for every row otherwise.
+
+environment:
+  CIO_API_KEY   the API key (never an option: it would leak into shell history and ps)
+  CIO_REGION    us or eu, when the key does not say
+
+exit status:
+  0  every row was sent (or, with --dry-run, is ready to send)
+  1  some rows were not sent (see the report and --out / --rejects)
+  2  bad usage or configuration: unknown option, missing column, unreadable
+     file, no CIO_API_KEY, or a key the service refused
+  130 interrupted (rows confirmed so far are in --out)
+"""
+
+
+def _command_parser(
+    parent: argparse._SubParsersAction[argparse.ArgumentParser], command: Command
+) -> None:
+    leaf = command.words[-1]
+    typed = " ".join(["pandas-cio", *command.words])
+    what = command.operations[0].summary if len(command.operations) == 1 else command.summary
+    epilog = None
+    if command.takes_event:
+        epilog = "event names:\n" + "\n".join(f"  {name}" for name in command.events)
+    parser = parent.add_parser(
+        leaf,
+        # The Python spelling works too: semantic ab_test as well as ab-test.
+        aliases=[alias] if (alias := command.method.split(".")[-1]) != leaf else [],
+        help=command.summary,
+        description=f"{what[:1].upper()}{what[1:].rstrip('.')}.\n\nRuns "
+        f"df.cio.{command.method}() on the rows of FILE and prints the send report.",
+        epilog=epilog,
+        formatter_class=_formatter,
+        usage=f"{typed} {'EVENT ' if command.takes_event else ''}FILE [options]",
+    )
+    if command.takes_event:
+        parser.add_argument("event_name", metavar="EVENT", help="the event name (listed below)")
+    parser.add_argument("file", metavar="FILE", help="the data file (.csv, .parquet, .jsonl) or -")
+    group = parser.add_argument_group("columns")
+    for option in command.options:
+        if option.kind == "flag":
+            group.add_argument(
+                option.flag, dest=option.param, action="store_true", help=option.help
+            )
+        else:
+            group.add_argument(
+                option.flag,
+                dest=option.param,
+                metavar=option.metavar,
+                required=option.required,
+                help=option.help,
+            )
+    _add_shared_options(parser)
+    parser.set_defaults(command=command)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``pandas-cio`` command."""
     parser = argparse.ArgumentParser(
         prog="pandas-cio",
-        description="Send the rows of a data file to Customer.io's Data Pipelines API.",
+        description=_DESCRIPTION,
+        epilog=_EPILOG,
+        formatter_class=_formatter,
     )
     parser.add_argument("--version", action="version", version=f"pandas-cio {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    commands.add_parser(
+    top = parser.add_subparsers(dest="command_name", metavar="COMMAND", required=True)
+    groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
+    for command in commands():
+        *path, _ = command.words
+        target = top
+        for word in path:
+            if word not in groups:
+                members = [c.words[-1] for c in commands() if c.words[:-1] == [word]]
+                group = top.add_parser(
+                    word,
+                    help=f"{word} commands: {', '.join(members)}",
+                    description=f"The {word} commands; run one with --help for its options.",
+                    formatter_class=_formatter,
+                )
+                groups[word] = group.add_subparsers(
+                    dest=f"{word}_command", metavar="COMMAND", required=True
+                )
+            target = groups[word]
+        _command_parser(target, command)
+    demo = top.add_parser(
         "demo",
         help="send sample data to a local fake of the service (no credentials needed)",
         description="Send sample people and events to a local fake of the service and "
         "print the send reports. Needs no credentials and no network.",
+        formatter_class=_formatter,
     )
+    demo.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
+    demo.set_defaults(command=None)
     return parser
+
+
+# Running a command
+
+
+def _argument(option: Option, text: str) -> Any:
+    """Turn an option's text into the accessor argument it stands for."""
+    if option.kind == "columns":
+        names = [part.strip() for part in text.split(",") if part.strip()]
+        if any("=" in name for name in names):
+            pairs = [name.split("=", 1) if "=" in name else [name, name] for name in names]
+            return {column.strip(): key.strip() for column, key in pairs}
+        return names
+    if option.kind == "json" and text.lstrip()[:1] in ("{", "["):
+        try:
+            return lit(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{option.flag}: not valid JSON ({exc})") from exc
+    return text
+
+
+def _client(args: argparse.Namespace) -> Client:
+    if not os.environ.get("CIO_API_KEY", "").strip():
+        raise UsageError("no API key: set the CIO_API_KEY environment variable (or use --dry-run)")
+    options: dict[str, Any] = {"region": args.region, "base_url": args.base_url, "gzip": args.gzip}
+    if args.rate_limit:
+        try:
+            requests, seconds = args.rate_limit.split("/")
+            options["rate_limit"] = RateLimit(int(requests), float(seconds))
+        except ValueError as exc:
+            raise UsageError(
+                f"--rate-limit {args.rate_limit!r}: expected N/SECONDS, like 3000/3"
+            ) from exc
+    if args.workers is not None:
+        options["workers"] = args.workers
+    if args.retries is not None:
+        options["retry"] = args.retries
+    if args.timeout is not None:
+        options["timeout"] = (DEFAULT_TIMEOUT[0], args.timeout)
+    return Client(**options)
+
+
+def _finish(args: argparse.Namespace, frame: pd.DataFrame, result: pd.DataFrame) -> SendReport:
+    if args.out:
+        write_frame(result, args.out)
+    if args.rejects:
+        rejected = ~result["status"].isin(_KEEP)
+        rows = frame.loc[rejected.to_numpy()].assign(
+            status=result.loc[rejected, "status"].astype("string").to_numpy(),
+            error=result.loc[rejected, "error"].to_numpy(),
+        )
+        write_frame(rows, args.rejects)
+    report: SendReport = result.cio.report()
+    print(report)
+    return report
+
+
+def _send(args: argparse.Namespace) -> int:
+    command: Command = args.command
+    arguments: dict[str, Any] = {}
+    id_columns: list[str] = []
+    for option in command.options:
+        text = getattr(args, option.param)
+        if text is None or text is False:
+            continue
+        arguments[option.param] = True if text is True else _argument(option, text)
+        if option.id_column:
+            id_columns.append(text)
+    if args.file == "-" and not args.format:
+        raise UsageError("reading standard input needs --format")
+    fmt = file_format(args.file, args.format)
+    _check_output(args.out)
+    _check_output(args.rejects)
+    # The client first: a missing key should not wait for a large file to load.
+    client = None if args.dry_run else _client(args)
+    with client or contextlib.nullcontext():
+        frame = read_frame(args.file, fmt, id_columns)
+        logger.debug("read %d rows and %d columns from %s", len(frame), frame.shape[1], args.file)
+        method = _resolve(frame.cio, command.method)
+        positional = (args.event_name,) if command.takes_event else ()
+        try:
+            result = method(
+                *positional,
+                **arguments,
+                client=client,
+                dry_run=args.dry_run,
+                errors=args.errors,
+                missing=args.missing,
+                progress=args.progress,
+            )
+        except SchemaError as exc:
+            _error(args, f"nothing sent: {exc}")
+            return EXIT_NOT_ALL_SENT
+        except AuthenticationError as exc:
+            _finish(args, frame, exc.result)
+            _error(args, "the service refused the key in CIO_API_KEY; sending stopped")
+            return EXIT_USAGE
+        except InterruptedSendError as exc:
+            _finish(args, frame, exc.result)
+            _error(args, "interrupted; the report shows the rows confirmed before the stop")
+            return EXIT_INTERRUPTED
+    report = _finish(args, frame, result)
+    return EXIT_OK if report.ok else EXIT_NOT_ALL_SENT
+
+
+def _error(args: argparse.Namespace, message: str) -> None:
+    words = [args.command_name] if args.command is None else args.command.words
+    print(f"pandas-cio {' '.join(words)}: error: {message}", file=sys.stderr)
+
+
+def _configure_logging(verbose: bool) -> None:
+    # A command owns its process, so it may configure the root logger (the
+    # library never does). Warnings (duplicate rows...) show; -v adds debug.
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@contextlib.contextmanager
+def _quiet_broken_pipe() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error of the send.
+        # Point stdout at devnull so that the interpreter's final flush is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -49,19 +709,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        0 when every row was sent (or a dry run found none invalid), 1 when
-        some were not, 2 on bad usage.
+        0 every row was sent (or is ready to send, in a dry run), 1 some
+        were not, 2 bad usage or configuration, 130 interrupted.
     """
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        if args.command == "demo":
+    _configure_logging(args.verbose)
+    with _quiet_broken_pipe():
+        if args.command is None:
             from .demo import run_demo
 
             return run_demo(sys.stdout)
-        parser.error(f"unknown command {args.command!r}")
-    except BrokenPipeError:
-        # Output piped into `head` and closed early: not an error of the send.
-        # Point stdout at devnull so that the interpreter's final flush is quiet.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        try:
+            return _send(args)
+        except (UsageError, CioError, ValueError) as exc:
+            # CioError here is a ColumnError, ConfigurationError or UnknownEventError
+            # (all also ValueErrors): raised before anything is sent, so fixing the
+            # command is the way on. -v keeps the traceback for a bug report.
+            logger.debug("stopped before sending", exc_info=True)
+            _error(args, str(exc))
+            return EXIT_USAGE
+        except KeyboardInterrupt:
+            # Ctrl-C while reading the file, before any row was sent.
+            _error(args, "interrupted before sending")
+            return EXIT_INTERRUPTED
     return EXIT_OK

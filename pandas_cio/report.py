@@ -241,6 +241,9 @@ class SendReport:
     def headline(self) -> str:
         """One line: the operation and how many rows made it."""
         name = f"cio.{self.operation}" if self.operation else "cio send"
+        if ":" in self.operation:  # a semantic event's operation, "semantic:Order Completed"
+            family, event = self.operation.split(":", 1)
+            name = f'cio.{family}("{event}")'
         counts = self.counts
         if self.dry_run:
             ready = counts[Status.DRY_RUN]

@@ -1,0 +1,399 @@
+"""The `pandas-cio` command: the installed entry point run against the fake service.
+
+The acceptance tests run the console script pip installed next to the
+interpreter, as a user would; the parsing details are tested in-process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import pandas_cio
+from pandas_cio import cli
+from pandas_cio.operations import OPERATIONS
+from pandas_cio.testing import FakeCio, Fault
+
+ENTRY_POINT = Path(sys.executable).parent / "pandas-cio"
+
+
+def run(
+    *args: str | Path, fake: FakeCio | None = None, key: str | None = None, stdin: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """Run the installed `pandas-cio` with CIO_API_KEY set to `key` (or the fake's key)."""
+    if not ENTRY_POINT.exists():
+        pytest.fail(f"{ENTRY_POINT} is missing: install the package (pip install -e .)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CIO_")}
+    if key is not None or fake is not None:
+        env["CIO_API_KEY"] = key if key is not None else fake.api_key  # type: ignore[union-attr]
+    command = [str(ENTRY_POINT), *map(str, args)]
+    if fake is not None:
+        command += ["--base-url", fake.url]
+    return subprocess.run(
+        command, input=stdin, capture_output=True, text=True, env=env, timeout=60, check=False
+    )
+
+
+def main(
+    *args: str | Path,
+    fake: FakeCio | None,
+    key: str | None,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> tuple[int, str, str]:
+    """Run cli.main in this process; return the exit status, stdout and stderr."""
+    monkeypatch.delenv("CIO_REGION", raising=False)
+    if key is None:
+        monkeypatch.delenv("CIO_API_KEY", raising=False)
+    else:
+        monkeypatch.setenv("CIO_API_KEY", key)
+    argv = [*map(str, args), *(["--base-url", fake.url] if fake is not None else [])]
+    try:
+        status = cli.main(argv)
+    except SystemExit as exit_:  # argparse's own usage errors
+        status = int(exit_.code or 0)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+@pytest.fixture
+def people_parquet(tmp_path: Path) -> Path:
+    """Five people with every id present."""
+    path = tmp_path / "people.parquet"
+    pd.DataFrame(
+        {
+            "id": ["u1", "u2", "u3", "u4", "u5"],
+            "email": [f"p{i}@example.com" for i in range(5)],
+            "plan": ["pro", None, "free", "pro", "team"],
+        }
+    ).to_parquet(path)
+    return path
+
+
+@pytest.fixture
+def people_with_gap_csv(tmp_path: Path) -> Path:
+    """Four people, the third without an id."""
+    path = tmp_path / "people.csv"
+    path.write_text("id,plan,seats\n007,pro,3\n008,free,\n,pro,1\n010,team,5\n")
+    return path
+
+
+def test_identify_parquet_sends_every_row_and_exits_0(
+    cio_fake: FakeCio, people_parquet: Path, tmp_path: Path
+) -> None:
+    """Every row sent: exit 0, the report printed, the result file one row per input row."""
+    out = tmp_path / "result.csv"
+    done = run("identify", people_parquet, "--user-id", "id", "--out", out, fake=cio_fake)
+    assert done.returncode == 0, done.stderr
+    assert "cio.identify: 5 of 5 rows sent" in done.stdout
+    result = pd.read_csv(out)
+    assert result["row"].tolist() == [0, 1, 2, 3, 4]
+    assert set(result["status"]) == {"sent"}
+    assert sorted(c["userId"] for c in cio_fake.calls) == ["u1", "u2", "u3", "u4", "u5"]
+    assert "plan" not in cio_fake.calls[1]["traits"]  # the missing plan is left out
+    assert set(result["message_id"]) == set(cio_fake.message_ids)
+
+
+def test_track_csv_keeps_ids_as_text_and_sends_timestamps(
+    cio_fake: FakeCio, tmp_path: Path
+) -> None:
+    """CSV ids keep leading zeros; the event column and timestamps land in the calls."""
+    events = tmp_path / "events.csv"
+    events.write_text(
+        "uid,name,ts,amount\n007,Signed In,2024-05-01 10:00:00,\n010,Invoice Paid,2024-05-02,9.5\n"
+    )
+    done = run(
+        "track", events, "--user-id", "uid", "--event", "name", "--timestamp", "ts", fake=cio_fake
+    )
+    assert done.returncode == 0, done.stderr
+    calls = sorted(cio_fake.calls, key=lambda c: c["userId"])
+    assert [(c["userId"], c["event"]) for c in calls] == [
+        ("007", "Signed In"),
+        ("010", "Invoice Paid"),
+    ]
+    assert calls[0]["timestamp"] == "2024-05-01T10:00:00.000Z"
+    assert calls[1]["properties"] == {"amount": 9.5}
+    assert "properties" not in calls[0]
+
+
+def test_jsonl_from_stdin_with_a_constant_event(cio_fake: FakeCio) -> None:
+    """`-` reads standard input; an event that names no column is sent on every row."""
+    lines = '{"uid": "a", "plan": "pro"}\n{"uid": "b", "plan": "free"}\n'
+    done = run(
+        "track", "-", "--format", "jsonl", "--user-id", "uid", "--event", "Signed Up",
+        fake=cio_fake, stdin=lines,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert {c["event"] for c in cio_fake.calls} == {"Signed Up"}
+    assert [c["properties"]["plan"] for c in cio_fake.calls] == ["pro", "free"]
+
+
+def test_some_rows_not_sent_exits_1_and_writes_the_result(
+    cio_fake: FakeCio, people_with_gap_csv: Path, tmp_path: Path
+) -> None:
+    """A row without an id: exit 1, its status in --out and the row itself in --rejects."""
+    out, rejects = tmp_path / "result.parquet", tmp_path / "rejects.jsonl"
+    done = run(
+        "identify", people_with_gap_csv, "--user-id", "id", "--out", out, "--rejects", rejects,
+        fake=cio_fake,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    result = pd.read_parquet(out)
+    assert result["status"].astype(str).tolist() == ["sent", "sent", "invalid", "sent"]
+    assert result.loc[2, "error"] == "needs a value in id"
+    rejected = pd.read_json(rejects, lines=True)
+    assert rejected[["row", "plan", "status"]].values.tolist() == [[2, "pro", "invalid"]]
+    assert len(cio_fake.calls) == 3
+    assert "needs a value in id" in done.stdout
+
+
+def test_failed_requests_exit_1(
+    cio_fake: FakeCio,
+    people_parquet: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The service failing after all retries marks rows failed: exit 1."""
+    cio_fake.inject(Fault(status=500))
+    out = tmp_path / "result.csv"
+    status, stdout, _ = main(
+        "identify", people_parquet, "--user-id", "id", "--retries", "0", "--out", out,
+        fake=cio_fake, key=cio_fake.api_key, monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    assert status == 1
+    assert set(pd.read_csv(out)["status"]) == {"failed"}
+    assert "HTTP 500" in stdout
+
+
+def test_dry_run_needs_no_key_and_sends_nothing(
+    cio_fake: FakeCio, people_with_gap_csv: Path
+) -> None:
+    """--dry-run without CIO_API_KEY exits by validity alone and makes no request."""
+    done = run("identify", people_with_gap_csv, "--user-id", "id", "--dry-run")
+    assert done.returncode == 1  # one row is invalid even in a dry run
+    assert "(dry run): 3 of 4 rows ready to send" in done.stdout
+    assert cio_fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "key", "message"),
+    [
+        (["--user-id", "uid"], "fake", "did you mean 'id'?"),
+        (["--user-id", "id"], None, "set the CIO_API_KEY environment variable"),
+    ],
+    ids=["missing-column", "missing-key"],
+)
+def test_bad_usage_exits_2_before_sending(
+    cio_fake: FakeCio, people_parquet: Path, arguments: list[str], key: str | None, message: str
+) -> None:
+    """Usage and configuration errors exit 2 with a one-line reason and send nothing."""
+    done = run("identify", people_parquet, *arguments, fake=cio_fake,
+               key=cio_fake.api_key if key else "")  # fmt: skip
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert cio_fake.requests == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--user-id", "id", "--api-key", "k"], "unrecognized arguments: --api-key"),
+        (["--user-id", "id", "--out", "result.xlsx"], "cannot write result.xlsx"),
+        (["--user-id", "id", "--context", "{oops"], "--context: not valid JSON"),
+        (["--user-id", "id", "--rate-limit", "fast"], "expected N/SECONDS"),
+        (["--user-id", "id", "--region", "mars"], "invalid choice: 'mars'"),
+    ],
+    ids=["no-key-option", "unknown-output-format", "bad-json", "bad-rate", "bad-region"],
+)
+def test_more_bad_usage_exits_2(
+    cio_fake: FakeCio,
+    people_parquet: Path,
+    arguments: list[str],
+    message: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Every kind of bad usage exits 2 with its reason on stderr and sends nothing."""
+    status, _, err = main("identify", people_parquet, *arguments, fake=cio_fake,
+                          key=cio_fake.api_key, monkeypatch=monkeypatch, capsys=capsys)  # fmt: skip
+    assert status == 2
+    assert message in err
+    assert cio_fake.requests == []
+
+
+def test_unreadable_file_exits_2(
+    cio_fake: FakeCio,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A missing file, or one that is not what its extension says, is a usage error."""
+    broken = tmp_path / "people.parquet"
+    broken.write_text("not parquet")
+    for path in (broken, tmp_path / "absent.csv"):
+        status, _, err = main(
+            "identify", path, "--user-id", "id",
+            fake=cio_fake, key=cio_fake.api_key, monkeypatch=monkeypatch, capsys=capsys,
+        )  # fmt: skip
+        assert status == 2
+        assert "cannot read" in err
+
+
+def test_refused_key_exits_2_and_keeps_the_partial_result(
+    cio_fake: FakeCio,
+    people_parquet: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A key the service refuses stops the send, writes the result and exits 2."""
+    out = tmp_path / "result.csv"
+    status, stdout, err = main("identify", people_parquet, "--user-id", "id", "--out", out,
+                               fake=cio_fake, key="not-the-key", monkeypatch=monkeypatch,
+                               capsys=capsys)  # fmt: skip
+    assert status == 2
+    assert "refused the key" in err
+    assert "not-the-key" not in stdout + err
+    assert "sent" not in set(pd.read_csv(out)["status"])
+
+
+def test_semantic_event_command(cio_fake: FakeCio, tmp_path: Path) -> None:
+    """`semantic ecommerce "Product Viewed"` sends that event with the file's columns."""
+    views = tmp_path / "views.csv"
+    views.write_text("uid,product_id,price\nu1,p9,19.5\n")
+    done = run("semantic", "ecommerce", "Product Viewed", views, "--user-id", "uid", fake=cio_fake)
+    assert done.returncode == 0, done.stderr
+    (call,) = cio_fake.calls
+    assert (call["event"], call["userId"]) == ("Product Viewed", "u1")
+    assert call["properties"] == {"product_id": "p9", "price": 19.5}
+
+
+def test_help_exits_0() -> None:
+    """--help lists the commands, the environment and the exit statuses."""
+    done = run("--help")
+    assert done.returncode == 0
+    for word in ("identify", "track", "semantic", "demo", "exit status", "CIO_API_KEY"):
+        assert word in done.stdout
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    """--version prints the package version."""
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"pandas-cio {pandas_cio.__version__}"
+
+
+# In-process tests of how the commands are generated and parsed.
+
+
+def leaf_parsers() -> dict[str, argparse.ArgumentParser]:
+    """Every command's parser, keyed by the command as typed."""
+    found: dict[str, argparse.ArgumentParser] = {}
+
+    def walk(parser: argparse.ArgumentParser, words: list[str]) -> None:
+        subs = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        if not subs:
+            found[" ".join(words)] = parser
+        for action in subs:
+            for name, child in action.choices.items():
+                if child not in found.values() and name.replace("_", "-") == name:
+                    walk(child, [*words, name])
+
+    walk(cli.build_parser(), [])
+    return found
+
+
+def test_every_operation_with_an_accessor_method_has_a_command() -> None:
+    """Commands are generated from the operations table: none is left out."""
+    methods = {op.method or op.name for op in OPERATIONS.values()}
+    commands = {c.method for c in cli.commands()}
+    accessor = pd.DataFrame().cio
+    for method in methods:
+        target = accessor
+        try:
+            for part in method.split("."):
+                target = getattr(target, part)
+        except AttributeError:
+            continue
+        assert method in commands
+    assert {"identify", "track"} <= commands
+
+
+def test_every_keyword_of_the_accessor_is_an_option_and_documented() -> None:
+    """Each command's --help shows one option per accessor keyword, with a help text."""
+    parsers = leaf_parsers()
+    for command in cli.commands():
+        parser = parsers[" ".join(command.words)]
+        text = parser.format_help()
+        function = cli._resolve(pd.DataFrame().cio, command.method)
+        keywords = [
+            p.name
+            for p in inspect.signature(function).parameters.values()
+            if p.kind is not p.VAR_KEYWORD and p.name not in cli._SEND_OPTIONS
+        ][1 if command.takes_event else 0 :]
+        assert [o.param for o in command.options] == keywords
+        for option in command.options:
+            assert option.flag in text
+            assert option.help
+        for action in parser._actions:
+            assert action.help, f"{action.option_strings} of {command.method} has no help"
+
+
+def test_demo_is_a_command() -> None:
+    """`pandas-cio demo` parses to the demo (no operation)."""
+    assert cli.build_parser().parse_args(["demo"]).command is None
+
+
+@pytest.mark.parametrize(
+    ("path", "override", "expected"),
+    [
+        ("people.csv", None, "csv"),
+        ("people.csv.gz", None, "csv"),
+        ("people.tsv", None, "csv"),
+        ("people.parquet", None, "parquet"),
+        ("events.jsonl", None, "jsonl"),
+        ("events.ndjson.zst", None, "jsonl"),
+        ("events.txt", "jsonl", "jsonl"),
+    ],
+)
+def test_file_format_from_extension(path: str, override: str | None, expected: str) -> None:
+    """The format comes from the extension (compression suffixes skipped) or --format."""
+    assert cli.file_format(path, override) == expected
+
+
+def test_file_format_unknown_extension_is_a_usage_error() -> None:
+    """An unknown extension asks for --format."""
+    with pytest.raises(cli.UsageError, match="--format"):
+        cli.file_format("people.xlsx")
+
+
+def test_column_lists_and_json_constants() -> None:
+    """`a,b` is a list, `a=x` renames, a JSON object is a constant, other text passes through."""
+    columns = cli.Option("traits", "columns", "traits")
+    assert cli._argument(columns, "plan, seats") == ["plan", "seats"]
+    assert cli._argument(columns, "plan=tier,seats") == {"plan": "tier", "seats": "seats"}
+    context = cli.Option("context", "json", "context")
+    assert cli._argument(context, '{"ip": "1.2.3.4"}').value == {"ip": "1.2.3.4"}
+    assert cli._argument(context, "ctx_column") == "ctx_column"
+    with pytest.raises(cli.UsageError, match="not valid JSON"):
+        cli._argument(context, '{"ip": ')
+
+
+def test_written_result_round_trips(tmp_path: Path) -> None:
+    """write_frame keeps the index as a `row` column in every format."""
+    frame = pd.DataFrame({"status": ["sent", "invalid"], "error": [None, "bad"]}, index=[3, 7])
+    for name in ("r.csv", "r.parquet", "r.jsonl"):
+        cli.write_frame(frame, str(tmp_path / name))
+        back = cli.read_frame(str(tmp_path / name), cli.file_format(name))
+        assert back["row"].tolist() == [3, 7]
+        assert back["status"].tolist() == ["sent", "invalid"]
