@@ -242,7 +242,8 @@ def _names(plan: CallPlan) -> dict[Hashable, str]:
     names: dict[Hashable, str] = {}
     for source in plan.sources:
         if source.column is not None and source.column not in names:
-            names[source.column] = source.label if source.kind != "json" else str(source.column)
+            role = source.kind != "json" and source.spec is None
+            names[source.column] = source.label if role else str(source.column)
     if plan.message_id is not None:
         names.setdefault(plan.message_id, "message_id")
     return names
