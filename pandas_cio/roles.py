@@ -19,7 +19,7 @@ as ``event="Signed Up"``. The rule that keeps this unambiguous:
 from __future__ import annotations
 
 import difflib
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
