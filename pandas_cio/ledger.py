@@ -32,12 +32,14 @@ service did not confirm.
 
 Plugging in another store
 -------------------------
-:class:`Ledger` is a :class:`typing.Protocol` of three bulk methods; any object
+:class:`Ledger` is a :class:`typing.Protocol` of four methods; any object
 that has them can be passed as ``ledger=`` (the caller then owns it and
 closes it). A store for a table in a warehouse implements ``delivered`` and
-``latest`` as one ``SELECT ... WHERE message_id IN (...)`` each, and
-``record`` as one transaction that inserts the entries into a deliveries table
-and upserts the keyed ones into a latest-per-key table. It should raise
+``latest`` as one ``SELECT ... WHERE message_id IN (...)`` each, ``record``
+as one transaction that inserts the entries into a deliveries table and
+upserts the keyed ones into a latest-per-key table, and ``flush`` as nothing
+(or, like :class:`SqliteLedger`, as the step that folds cheaply appended
+records into the indexed tables). It should raise
 :class:`LedgerError` when the store fails: a failed ``record`` is logged and
 the send goes on (those rows are sent again next run), a failed lookup stops
 the send before the rows it was about are sent.
@@ -45,8 +47,10 @@ the send before the rows it was about are sent.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -88,30 +92,75 @@ DEFAULT_TIMEOUT = 30.0
 # less than encoding the rows, small enough not to delay the first batch.
 LOOKUP_ROWS = 10_000
 
-# Values bound into one "IN (...)" list; old SQLite builds allow 999 per query.
-_SQL_CHUNK = 900
+# Values bound into one "IN (...)" list, when the build allows as many (old
+# builds allow 999): fewer, longer lists probe the index in fewer passes.
+_SQL_CHUNK = 10_000
 
 # Marks a SQLite file as a pandas_cio ledger (PRAGMA application_id), so a
 # typo'd path to some other database is refused instead of written into.
 _APPLICATION_ID = 0x63696F4C  # "cioL"
 _SCHEMA_VERSION = 1
 
-# WITHOUT ROWID: the primary key is the table, with no second index beside it.
+# Deliveries are appended to `journal`, one short transaction per confirmed
+# batch, and folded into the indexed `delivered` and `latest` tables in sorted
+# order by flush(). Writing batches of random messageIds straight into a large
+# index would rewrite about one page per row on every commit, which costs more
+# than encoding the row; appending writes a few pages per batch, and the
+# sorted merge writes each index page once. WITHOUT ROWID: the primary key is
+# the table, with no second index beside it. message_id holds the library's
+# hex ids as their 16 bytes (see _pack) and other ids as text.
 _SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS operations (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
     """CREATE TABLE IF NOT EXISTS delivered (
-        operation TEXT NOT NULL,
-        message_id TEXT NOT NULL,
+        op INTEGER NOT NULL,
+        message_id BLOB NOT NULL,
         key TEXT,
         delivered_at INTEGER NOT NULL,
-        PRIMARY KEY (operation, message_id)
+        PRIMARY KEY (op, message_id)
     ) WITHOUT ROWID""",
     """CREATE TABLE IF NOT EXISTS latest (
-        operation TEXT NOT NULL,
+        op INTEGER NOT NULL,
         key TEXT NOT NULL,
-        message_id TEXT NOT NULL,
-        PRIMARY KEY (operation, key)
+        message_id BLOB NOT NULL,
+        PRIMARY KEY (op, key)
     ) WITHOUT ROWID""",
+    """CREATE TABLE IF NOT EXISTS journal (
+        op INTEGER NOT NULL,
+        message_id BLOB NOT NULL,
+        key TEXT,
+        delivered_at INTEGER NOT NULL
+    )""",
 )
+# The journal's order is the order batches were confirmed, so its last row
+# per key is that key's latest.
+_MERGE = (
+    """INSERT OR IGNORE INTO delivered
+        SELECT op, message_id, key, delivered_at FROM journal ORDER BY op, message_id""",
+    """INSERT OR REPLACE INTO latest
+        SELECT op, key, message_id FROM journal WHERE rowid IN (
+            SELECT max(rowid) FROM journal WHERE key IS NOT NULL GROUP BY op, key
+        ) ORDER BY op, key""",
+    "DELETE FROM journal",
+)
+# Rows a ledger appends before it merges on its own during a long send: keeps
+# the journal (which lookups do not read) to some tens of megabytes.
+MERGE_ROWS = 250_000
+# WAL bytes kept after a checkpoint; a large merge would otherwise leave a
+# WAL file as large as the merge behind.
+_WAL_LIMIT = 64 * 1024 * 1024
+
+_LIBRARY_ID = re.compile(r"[0-9a-f]{32}")
+
+
+def _pack(message_id: str) -> str | bytes:
+    """Store the library's own messageIds (32 lowercase hex digits) as 16 bytes."""
+    if _LIBRARY_ID.fullmatch(message_id):
+        return bytes.fromhex(message_id)
+    return message_id
+
+
+def _unpack(value: str | bytes) -> str:
+    return value.hex() if isinstance(value, bytes) else value
 
 
 class LedgerError(CioError):
@@ -143,7 +192,7 @@ class Ledger(Protocol):
     """What the pipeline needs from a store of delivered calls.
 
     Every method works on many calls at once and is scoped by ``operation``
-    (the operation's name, e.g. ``"identify"``). Implement these three
+    (the operation's name, e.g. ``"identify"``). Implement these four
     methods to keep the ledger somewhere else than SQLite; see the module
     docstring for the failure contract.
 
@@ -163,6 +212,8 @@ class Ledger(Protocol):
     ...             self.ids.add((operation, message_id))
     ...             if key is not None:
     ...                 self.last[operation, key] = message_id
+    ...     def flush(self):
+    ...         pass
     >>> isinstance(MemoryLedger(), Ledger)
     True
     """
@@ -179,7 +230,15 @@ class Ledger(Protocol):
         """Record delivered calls, all or none, durably before returning.
 
         Entries come in the order the calls were sent; for a key that appears
-        more than once, the last entry is its latest.
+        more than once, the last entry is its latest. Records need not be
+        visible to :meth:`delivered` and :meth:`latest` before :meth:`flush`.
+        """
+        ...
+
+    def flush(self) -> None:
+        """Make every recorded call visible to lookups; called at the end of each send.
+
+        A store whose records are visible at once does nothing here.
         """
         ...
 
@@ -187,23 +246,26 @@ class Ledger(Protocol):
 LedgerArg: TypeAlias = Ledger | str | os.PathLike[str]
 
 
-def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
-    for start in range(0, len(values), _SQL_CHUNK):
-        yield values[start : start + _SQL_CHUNK]
-
-
 class SqliteLedger:
     """The embedded ledger: one SQLite file (standard library ``sqlite3``).
 
-    The file is in WAL mode and each :meth:`record` is one ``BEGIN IMMEDIATE``
-    transaction, so a reader never sees half a batch and a killed process
-    leaves the file consistent. Several processes or threads may share one
-    file: SQLite serialises their transactions (a writer waits up to
-    ``timeout`` seconds for another's commit), and every write is idempotent.
-    One instance may also be shared by threads (calls are serialised).
-    Keep the file on a local disk: WAL does not work over network file systems.
+    Each :meth:`record` appends the batch to a journal in one
+    ``BEGIN IMMEDIATE`` transaction; :meth:`flush` (at the end of every send,
+    on :meth:`close`, when a file is opened, and every :data:`MERGE_ROWS`
+    rows) folds the journal into the indexed tables that lookups read, in one
+    more transaction. The file is in WAL mode, so a killed process leaves it
+    consistent, and rows journaled by a send that was killed are folded in
+    when the file is next opened.
 
-    Commits use ``synchronous=NORMAL``: they survive a crash of the process
+    Several processes or threads may share one file: SQLite serialises their
+    transactions (a writer waits up to ``timeout`` seconds for another's
+    commit) and every write is idempotent. Sends running at the same time do
+    not see each other's deliveries until one of them flushes, so both may
+    send the same row; the copies share a messageId, so the service keeps one.
+    One instance may also be shared by threads (calls are serialised). Keep
+    the file on a local disk: WAL does not work over network file systems.
+
+    Commits use ``synchronous=NORMAL``: they survive a crash of the process,
     but the last few may be lost in a power failure or an OS crash. The
     ledger then lists fewer calls than were delivered, never more, so the
     next run sends those again with the same messageIds.
@@ -229,10 +291,12 @@ class SqliteLedger:
         self.path = os.fspath(path)
         self.timeout = timeout
         self._lock = threading.Lock()
+        self._operations: dict[str, int] = {}
+        self._journaled = 0
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
-            # isolation_level=None: no implicit transactions; record() opens its own.
+            # isolation_level=None: no implicit transactions; each write opens its own.
             self._conn: sqlite3.Connection | None = sqlite3.connect(
                 self.path, timeout=timeout, isolation_level=None, check_same_thread=False
             )
@@ -240,6 +304,7 @@ class SqliteLedger:
             raise LedgerError(f"cannot open the ledger {self.path!r}: {exc}") from exc
         try:
             self._setup(self._conn)
+            self._merge(self._conn)  # what a killed send journaled
         except BaseException:
             self._conn.close()
             self._conn = None
@@ -250,8 +315,8 @@ class SqliteLedger:
             conn.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = NORMAL")
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            conn.execute(f"PRAGMA journal_size_limit = {_WAL_LIMIT}")
+            with _transaction(conn):
                 application_id = conn.execute("PRAGMA application_id").fetchone()[0]
                 version = conn.execute("PRAGMA user_version").fetchone()[0]
                 tables = conn.execute("SELECT count(*) FROM sqlite_schema").fetchone()[0]
@@ -270,11 +335,6 @@ class SqliteLedger:
                     conn.execute(statement)
                 conn.execute(f"PRAGMA application_id = {_APPLICATION_ID}")
                 conn.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
         except sqlite3.Error as exc:
             raise self._error("open", exc) from exc
 
@@ -307,73 +367,114 @@ class SqliteLedger:
         self.close()
 
     def __len__(self) -> int:
-        """Number of delivered calls recorded, every operation included."""
+        """Number of delivered calls recorded, flushed or not, every operation included."""
+        sql = """SELECT (SELECT count(*) FROM delivered) + (SELECT count(*) FROM (
+            SELECT op, message_id FROM journal EXCEPT SELECT op, message_id FROM delivered))"""
         with self._lock:
-            conn = self._connection()
             try:
-                return int(conn.execute("SELECT count(*) FROM delivered").fetchone()[0])
+                return int(self._connection().execute(sql).fetchone()[0])
             except sqlite3.Error as exc:
                 raise self._error("read", exc) from exc
 
     def close(self) -> None:
-        """Close the file. Safe to call more than once."""
+        """Flush and close the file. Safe to call more than once.
+
+        A flush that fails is logged: the journaled rows stay in the file and
+        are folded in when it is next opened.
+        """
         with self._lock:
-            if self._conn is not None:
+            if self._conn is None:
+                return
+            try:
+                self._merge(self._conn)
+            except LedgerError as exc:
+                logger.warning("%s; the next open folds the journal in", exc)
+            finally:
                 self._conn.close()
                 self._conn = None
 
-    def _select(self, sql: str, operation: str, values: Sequence[str]) -> list[tuple[Any, ...]]:
+    def _operation(self, conn: sqlite3.Connection, name: str, create: bool) -> int | None:
+        """Return the code of an operation name; make one (in a transaction) when asked."""
+        code = self._operations.get(name)
+        if code is not None:
+            return code
+        if create:
+            conn.execute("INSERT OR IGNORE INTO operations (name) VALUES (?)", (name,))
+        row = conn.execute("SELECT id FROM operations WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            return None
+        if not conn.in_transaction:  # cache only codes that are committed
+            self._operations[name] = int(row[0])
+        return int(row[0])
+
+    def _select(self, sql: str, operation: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
         rows: list[tuple[Any, ...]] = []
         with self._lock:
             conn = self._connection()
             try:
-                for chunk in _chunks(values):
+                code = self._operation(conn, operation, create=False)
+                if code is None:
+                    return rows
+                size = min(_SQL_CHUNK, conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) - 1)
+                for start in range(0, len(values), size):
+                    chunk = values[start : start + size]
                     marks = ",".join("?" * len(chunk))
-                    rows.extend(conn.execute(sql.format(marks), (operation, *chunk)))
+                    rows.extend(conn.execute(sql.format(marks), (code, *chunk)))
             except sqlite3.Error as exc:
                 raise self._error("read", exc) from exc
         return rows
 
     def delivered(self, operation: str, message_ids: Sequence[str]) -> set[str]:
-        """Return those of ``message_ids`` recorded as delivered for ``operation``."""
-        sql = "SELECT message_id FROM delivered WHERE operation = ? AND message_id IN ({})"
-        return {row[0] for row in self._select(sql, operation, message_ids)}
+        """Return those of ``message_ids`` recorded and flushed as delivered for ``operation``."""
+        packed = {_pack(m): m for m in message_ids}
+        sql = "SELECT message_id FROM delivered WHERE op = ? AND message_id IN ({})"
+        return {packed[row[0]] for row in self._select(sql, operation, list(packed))}
 
     def latest(self, operation: str, keys: Sequence[str]) -> dict[str, str]:
-        """Return the last recorded messageId of each of ``keys`` that has one."""
-        sql = "SELECT key, message_id FROM latest WHERE operation = ? AND key IN ({})"
-        return {key: message_id for key, message_id in self._select(sql, operation, keys)}
+        """Return the last flushed messageId of each of ``keys`` that has one."""
+        sql = "SELECT key, message_id FROM latest WHERE op = ? AND key IN ({})"
+        return {key: _unpack(value) for key, value in self._select(sql, operation, keys)}
 
     def record(self, operation: str, entries: Sequence[LedgerEntry]) -> None:
-        """Record delivered calls in one transaction (see :meth:`Ledger.record`)."""
+        """Journal delivered calls in one transaction (see :meth:`Ledger.record`)."""
         if not entries:
             return
         now = int(time.time())
         with self._lock:
             conn = self._connection()
             try:
-                # IMMEDIATE takes the write lock up front, so a busy file is
-                # waited for here rather than failing half-way through.
-                conn.execute("BEGIN IMMEDIATE")
-                try:
+                with _transaction(conn):
+                    code = self._operation(conn, operation, create=True)
                     conn.executemany(
-                        "INSERT OR IGNORE INTO delivered VALUES (?, ?, ?, ?)",
-                        [(operation, e.message_id, e.key, now) for e in entries],
+                        "INSERT INTO journal VALUES (?, ?, ?, ?)",
+                        [(code, _pack(e.message_id), e.key, now) for e in entries],
                     )
-                    conn.executemany(
-                        "INSERT OR REPLACE INTO latest VALUES (?, ?, ?)",
-                        [(operation, e.key, e.message_id) for e in entries if e.key is not None],
-                    )
-                    conn.execute("COMMIT")
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
             except sqlite3.Error as exc:
                 raise self._error("write", exc) from exc
+            if code is not None:
+                self._operations[operation] = code
+            self._journaled += len(entries)
+            if self._journaled >= MERGE_ROWS:
+                self._merge(conn)
+
+    def flush(self) -> None:
+        """Fold the journal into the tables lookups read, in one transaction."""
+        with self._lock:
+            self._merge(self._connection())
+
+    def _merge(self, conn: sqlite3.Connection) -> None:
+        try:
+            if conn.execute("SELECT 1 FROM journal LIMIT 1").fetchone() is None:
+                return
+            with _transaction(conn):
+                for statement in _MERGE:
+                    conn.execute(statement)
+        except sqlite3.Error as exc:
+            raise self._error("flush", exc) from exc
+        self._journaled = 0
 
     def to_frame(self, operation: str | None = None) -> pd.DataFrame:
-        """Return every recorded delivery as a frame, oldest first.
+        """Flush, then return every recorded delivery as a frame, oldest first.
 
         Parameters
         ----------
@@ -388,75 +489,88 @@ class SqliteLedger:
             key's last delivered one); ``key`` and ``latest`` are missing for
             event-like calls.
         """
-        sql = (
-            "SELECT d.operation, d.message_id, d.key, d.delivered_at, "
-            "CASE WHEN d.key IS NULL THEN NULL ELSE l.message_id IS NOT NULL END "
-            "FROM delivered AS d LEFT JOIN latest AS l "
-            "ON l.operation = d.operation AND l.key = d.key AND l.message_id = d.message_id"
-        )
-        params: tuple[str, ...] = ()
-        if operation is not None:
-            sql += " WHERE d.operation = ?"
-            params = (operation,)
+        sql = """SELECT o.name, d.message_id, d.key, d.delivered_at,
+            CASE WHEN d.key IS NULL THEN NULL ELSE l.message_id IS NOT NULL END
+            FROM delivered AS d JOIN operations AS o ON o.id = d.op
+            LEFT JOIN latest AS l ON l.op = d.op AND l.key = d.key AND l.message_id = d.message_id
+            WHERE ?1 IS NULL OR o.name = ?1 ORDER BY d.delivered_at"""
         with self._lock:
             conn = self._connection()
+            self._merge(conn)
             try:
-                rows = conn.execute(sql + " ORDER BY d.delivered_at", params).fetchall()
+                rows = conn.execute(sql, (operation,)).fetchall()
             except sqlite3.Error as exc:
                 raise self._error("read", exc) from exc
         columns = ["operation", "message_id", "key", "delivered_at", "latest"]
         frame = pd.DataFrame.from_records(rows, columns=columns)
+        frame["message_id"] = frame["message_id"].map(_unpack).astype("str")
         frame["delivered_at"] = pd.to_datetime(frame["delivered_at"], unit="s", utc=True)
         frame["latest"] = frame["latest"].astype("boolean")
         return frame
 
 
-def _person(call: dict[str, Any]) -> list[str]:
-    if call.get("userId") is not None:
-        return ["user", str(call["userId"])]
-    if call.get("anonymousId") is not None:
-        return ["anonymous", str(call["anonymousId"])]
-    return []
+@contextlib.contextmanager
+def _transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, committed on success and rolled back on any error."""
+    # IMMEDIATE takes the write lock up front, so a busy file is waited for
+    # here (busy_timeout) rather than failing half-way through.
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
-def _object(call: dict[str, Any]) -> list[str]:
+def _person(call: dict[str, Any]) -> str | None:
+    # One id after a fixed prefix: unambiguous whatever the id holds.
+    if (user := call.get("userId")) is not None:
+        return f"user:{user}"
+    if (anonymous := call.get("anonymousId")) is not None:
+        return f"anonymous:{anonymous}"
+    return None
+
+
+def _object(call: dict[str, Any]) -> str:
     traits = call.get("traits")
     object_type = traits.get("object_type_id") if isinstance(traits, dict) else None
     # The service reads a missing object type as 1; say so, or the same object
     # would have two keys and a change made under one would be missed under the other.
-    return [str(object_type if object_type is not None else "1"), str(call.get("groupId"))]
+    parts = [str(object_type if object_type is not None else "1"), str(call.get("groupId"))]
+    if (person := _person(call)) is not None:
+        parts.append(person)
+    # Several ids: a JSON array keeps them apart whatever they hold.
+    return orjson.dumps(parts).decode()
 
 
 # The call types whose calls set the state of one person or object. Other
 # call types are events: each call happens once, whatever came before.
-_KEYS: dict[str, Callable[[dict[str, Any]], list[str]]] = {
+_KEYS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "identify": _person,
-    "group": lambda call: _object(call) + _person(call),
+    "group": _object,
 }
 
 
 def call_key(call: dict[str, Any]) -> str | None:
     """Return the key of a decoded call: what it sets the state of, or None for events.
 
-    The key is a JSON array (unambiguous whatever the ids hold): the person
-    for ``identify`` (``["user", id]`` or ``["anonymous", id]``); the object
-    type (``"1"`` when absent), the ``groupId`` and the person, if any, for
-    ``group``.
+    For ``identify`` the person: ``"user:ID"``, or ``"anonymous:ID"`` without a
+    userId. For ``group`` a JSON array of the object type (``"1"`` when
+    absent), the ``groupId`` and the person, if the call has one.
 
     Examples
     --------
     >>> call_key({"type": "identify", "userId": "u1", "traits": {"plan": "pro"}})
-    '["user","u1"]'
+    'user:u1'
     >>> call_key({"type": "group", "groupId": "acme", "traits": {"object_type_id": "2"}})
     '["2","acme"]'
     >>> call_key({"type": "track", "userId": "u1", "event": "Signed Up"}) is None
     True
     """
-    keyer = _KEYS.get(str(call.get("type")))
-    if keyer is None:
-        return None
-    parts = keyer(call)
-    return orjson.dumps(parts).decode() if parts else None
+    keyer = _KEYS.get(call.get("type"))  # type: ignore[arg-type]
+    return keyer(call) if keyer is not None else None
 
 
 class LedgerRun:
@@ -509,11 +623,21 @@ class LedgerRun:
         return self._store
 
     def close(self) -> None:
-        """Close the ledger if this run opened it."""
-        if self._owned is not None:
-            self._owned.close()
-            self._owned = None
-            self._store = None
+        """Flush what this run recorded; close the ledger if this run opened it.
+
+        A flush that fails is logged, not raised: it must not hide the send's
+        own outcome, and the recorded rows are kept by the store.
+        """
+        try:
+            if self._store is not None:
+                self._store.flush()
+        except (LedgerError, sqlite3.Error, OSError) as exc:
+            logger.warning("%s; the deliveries recorded by this send are kept", exc)
+        finally:
+            if self._owned is not None:
+                self._owned.close()
+                self._owned = None
+                self._store = None
 
     def changed(
         self, calls: Iterable[tuple[int, bytes]], builder: ResultBuilder
@@ -546,10 +670,13 @@ class LedgerRun:
     def _filter(
         self, chunk: list[tuple[int, bytes]], builder: ResultBuilder
     ) -> Iterator[tuple[int, bytes]]:
+        # The hot loop of a send with a ledger: one parse per call, names bound locally.
+        loads, keyers, make = orjson.loads, _KEYS, LedgerEntry
         entries = []
         for _, call in chunk:
-            decoded = orjson.loads(call)
-            entries.append(LedgerEntry(decoded["messageId"], call_key(decoded)))
+            decoded = loads(call)
+            keyer = keyers.get(decoded["type"])
+            entries.append(make(decoded["messageId"], keyer(decoded) if keyer else None))
         skip = self._skips(entries)
         skipped = [position for (position, _), s in zip(chunk, skip, strict=True) if s]
         if skipped:

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pandas_cio
+import pandas_cio.ledger
 from pandas_cio.ledger import (
     Ledger,
     LedgerEntry,
@@ -36,6 +37,7 @@ class MemoryLedger:
         self.ids: set[tuple[str, str]] = set()
         self.last: dict[tuple[str, str], str] = {}
         self.records = 0
+        self.flushes = 0
 
     def delivered(self, operation: str, message_ids: Sequence[str]) -> set[str]:
         return {m for m in message_ids if (operation, m) in self.ids}
@@ -49,6 +51,9 @@ class MemoryLedger:
             self.ids.add((operation, message_id))
             if key is not None:
                 self.last[operation, key] = message_id
+
+    def flush(self) -> None:
+        self.flushes += 1
 
 
 class BrokenLedger(MemoryLedger):
@@ -103,6 +108,7 @@ def test_store_round_trip(store: Ledger) -> None:
     """Recorded messageIds read back as delivered and the last one per key as latest."""
     store.record("identify", [LedgerEntry("m1", "k1"), LedgerEntry("m2", "k1")])
     store.record("track", [LedgerEntry("e1", None)])
+    store.flush()
     assert store.delivered("identify", ["m1", "m2", "m3"]) == {"m1", "m2"}
     assert store.latest("identify", ["k1", "k2"]) == {"k1": "m2"}
     assert store.delivered("track", ["e1", "m1"]) == {"e1"}
@@ -111,6 +117,7 @@ def test_store_round_trip(store: Ledger) -> None:
 def test_store_scopes_by_operation(store: Ledger) -> None:
     """A call delivered by one operation says nothing about another operation."""
     store.record("identify", [LedgerEntry("m1", "k1")])
+    store.flush()
     assert store.delivered("objects.upsert", ["m1"]) == set()
     assert store.latest("objects.upsert", ["k1"]) == {}
 
@@ -119,7 +126,9 @@ def test_store_record_is_idempotent(store: Ledger) -> None:
     """Recording the same batch twice (a resend after a crash) changes nothing."""
     entries = [LedgerEntry(f"m{i}", f"k{i}") for i in range(5)]
     store.record("identify", entries)
+    store.flush()
     store.record("identify", entries)
+    store.flush()
     assert store.delivered("identify", [e.message_id for e in entries]) == {
         e.message_id for e in entries
     }
@@ -131,6 +140,7 @@ def test_sqlite_lookups_span_many_sql_chunks(tmp_path: Path) -> None:
     ids = [f"m{i}" for i in range(2_500)]
     with SqliteLedger(tmp_path / "l.sqlite") as ledger:
         ledger.record("track", [LedgerEntry(m, None) for m in ids[::2]])
+        ledger.flush()
         assert ledger.delivered("track", ids) == set(ids[::2])
         assert len(ledger) == 1_250
 
@@ -144,6 +154,43 @@ def test_sqlite_survives_reopening(tmp_path: Path) -> None:
         assert second.latest("identify", ["k1"]) == {"k1": "m1"}
         mode = second._connection().execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def test_sqlite_lookups_see_records_after_flush(tmp_path: Path) -> None:
+    """Journaled rows count in len() at once and reach lookups at flush (or close)."""
+    message_id = "0123456789abcdef0123456789abcdef"  # a library id, stored as 16 bytes
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
+        ledger.record("identify", [LedgerEntry(message_id, "k"), LedgerEntry("own-id", "j")])
+        assert len(ledger) == 2
+        assert ledger.latest("identify", ["k", "j"]) == {}
+        ledger.flush()
+        assert ledger.latest("identify", ["k", "j"]) == {"k": message_id, "j": "own-id"}
+        assert ledger.delivered("identify", [message_id, message_id.upper()]) == {message_id}
+        assert len(ledger) == 2
+
+
+def test_sqlite_folds_in_what_a_killed_writer_journaled(tmp_path: Path) -> None:
+    """Rows recorded by a process that died before flushing are visible on the next open."""
+    path = tmp_path / "l.sqlite"
+    dying = SqliteLedger(path)
+    dying.record("identify", [LedgerEntry("m1", "k1")])
+    dying.record("identify", [LedgerEntry("m2", "k1")])
+    dying._connection().close()  # as a SIGKILL would: no flush, no close
+    with SqliteLedger(path) as ledger:
+        assert ledger.latest("identify", ["k1"]) == {"k1": "m2"}
+        assert ledger.delivered("identify", ["m1", "m2"]) == {"m1", "m2"}
+
+
+def test_sqlite_flushes_by_itself_during_a_long_send(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After MERGE_ROWS journaled rows the ledger folds them in without waiting for the end."""
+    monkeypatch.setattr(pandas_cio.ledger, "MERGE_ROWS", 10)
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
+        ledger.record("track", [LedgerEntry(f"m{i}", None) for i in range(6)])
+        assert ledger.delivered("track", ["m0"]) == set()
+        ledger.record("track", [LedgerEntry(f"m{i}", None) for i in range(6, 12)])
+        assert ledger.delivered("track", ["m0", "m11"]) == {"m0", "m11"}
 
 
 def test_sqlite_to_frame(tmp_path: Path) -> None:
@@ -218,6 +265,7 @@ def test_sqlite_write_lock_timeout_is_a_clear_error(tmp_path: Path) -> None:
         holder.execute("ROLLBACK")
         holder.close()
     ledger.record("track", [LedgerEntry("m1", None)])
+    ledger.flush()
     assert ledger.delivered("track", ["m1"]) == {"m1"}
     ledger.close()
 
@@ -233,12 +281,12 @@ def test_memory_ledger_satisfies_the_protocol() -> None:
 
 def test_call_key_by_call_type() -> None:
     """identify is keyed by the person, group by object (and person), events by nothing."""
-    assert call_key({"type": "identify", "userId": "u1", "anonymousId": "a"}) == '["user","u1"]'
-    assert call_key({"type": "identify", "anonymousId": "a"}) == '["anonymous","a"]'
+    assert call_key({"type": "identify", "userId": "u1", "anonymousId": "a"}) == "user:u1"
+    assert call_key({"type": "identify", "anonymousId": "a"}) == "anonymous:a"
     upsert = {"type": "group", "groupId": "acme", "traits": {"object_type_id": "2"}}
     assert call_key(upsert) == '["2","acme"]'
     relate = {**upsert, "userId": "u1"}
-    assert call_key(relate) == '["2","acme","user","u1"]'
+    assert call_key(relate) == '["2","acme","user:u1"]'
     for kind in ("track", "page", "screen", "alias"):
         assert call_key({"type": kind, "userId": "u1"}) is None
 
@@ -317,7 +365,7 @@ def test_later_row_of_a_sent_key_is_not_skipped() -> None:
     _pass(LedgerRun(store, "identify"), [_identify("u", "A")])
     sent = _pass(LedgerRun(store, "identify"), [_identify("u", "B"), _identify("u", "A")])
     assert sent == [0, 1]
-    assert store.latest("identify", ['["user","u"]']) == {'["user","u"]': "u:A"}
+    assert store.latest("identify", ["user:u"]) == {"user:u": "u:A"}
 
 
 def test_event_like_calls_skip_by_message_id() -> None:
@@ -338,7 +386,7 @@ def test_full_refresh_sends_all_and_still_records() -> None:
     _pass(LedgerRun(store, "identify"), [_identify("u", "A")])
     assert _pass(LedgerRun(store, "identify", full_refresh=True), [_identify("v", "B")]) == [0]
     assert _pass(LedgerRun(store, "identify", full_refresh=True), [_identify("u", "A")]) == [0]
-    assert store.latest("identify", ['["user","v"]']) == {'["user","v"]': "v:B"}
+    assert store.latest("identify", ["user:v"]) == {"user:v": "v:B"}
 
 
 def test_unconfirmed_calls_are_not_recorded() -> None:
@@ -348,7 +396,7 @@ def test_unconfirmed_calls_are_not_recorded() -> None:
     calls = [_identify("u", "A"), _identify("v", "B")]
     assert [p for p, _ in sync.changed(enumerate(calls), _Builder())] == [0, 1]  # type: ignore[arg-type]
     sync.record([1])
-    assert store.latest("identify", ['["user","u"]', '["user","v"]']) == {'["user","v"]': "v:B"}
+    assert store.latest("identify", ["user:u", "user:v"]) == {"user:v": "v:B"}
 
 
 def test_open_run_checks_its_arguments() -> None:
