@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -156,12 +156,74 @@ def _array_check(element_ok: Callable[[Any], bool]) -> SeriesCheck:
     return lambda series: _elementwise(series, ok)
 
 
-def _is_dict(value: Any) -> bool:
-    return isinstance(value, dict)
+_EXACT: dict[JsonType, frozenset[type]] = {
+    "string": frozenset({str}),
+    "number": frozenset({int}),  # floats go the long way, which refuses infinity
+    "integer": frozenset({int}),
+    "boolean": frozenset({bool}),
+    "array": frozenset({list}),
+    "object": frozenset({dict}),
+}
+
+# Codes of _FirstBadMember: the row is fine, or an element is not an object;
+# codes 0, 1, ... name the documented key whose value is wrong.
+_MEMBERS_OK, _NOT_AN_OBJECT = -1, -2
 
 
-def _member_ok(key: str, json_type: JsonType) -> Callable[[Any], bool]:
-    return lambda e: not isinstance(e, dict) or key not in e or _item_ok(json_type, e[key])
+class _FirstBadMember:
+    """Find, in one pass, the first problem in each cell of an array-of-objects column.
+
+    One check per documented key keeps each reason precise ("every element's
+    price must be a number"); this shared pass keeps the cost at one visit
+    per element instead of one per key. The last result is kept for the
+    next check of the same column (a schema is built per validation).
+    """
+
+    def __init__(self, items: Mapping[str, JsonType]) -> None:
+        self.index = {key: i for i, key in enumerate(items)}
+        self.types = list(items.values())
+        # Exact Python types that are always right for a key: the common case
+        # then costs one set lookup instead of the general check.
+        self.exact = [_EXACT[t] for t in self.types]
+        self._last: tuple[np.ndarray, pd.Index, pd.Series] | None = None
+
+    def _code(self, value: Any) -> int:
+        if not _TYPE_OK["array"](value):
+            return _MEMBERS_OK  # missing, or not an array: the type check reports it
+        index, types, exact = self.index, self.types, self.exact
+        for element in value:
+            if not isinstance(element, dict):
+                return _NOT_AN_OBJECT
+            for key, member in element.items():
+                i = index.get(key)
+                if (
+                    i is not None
+                    and type(member) not in exact[i]
+                    and not _item_ok(types[i], member)
+                ):
+                    return i
+        return _MEMBERS_OK
+
+    def __call__(self, series: pd.Series) -> pd.Series:
+        # pandera hands each check a new Series over the same column: compare the
+        # memory it views. The cached array stays referenced, so while it is
+        # cached no other array can take its address.
+        cells = series.to_numpy(dtype=object)
+        last = self._last
+        if (
+            last is not None
+            and last[0].ctypes.data == cells.ctypes.data
+            and len(last[0]) == len(cells)
+            and last[1].equals(series.index)
+        ):
+            return last[2]
+        codes = pd.Series([self._code(v) for v in cells], index=series.index, dtype="int64")
+        self._last = (cells, series.index, codes)
+        return codes
+
+
+def _not_code(first_bad: _FirstBadMember, code: int) -> SeriesCheck:
+    return lambda series: first_bad(series) != code
 
 
 def _spec_checks(spec: PropertySpec) -> list[pa.Check]:
@@ -186,13 +248,15 @@ def _spec_checks(spec: PropertySpec) -> list[pa.Check]:
             )
         )
     if spec.items is not None:
-        checks.append(pa.Check(_array_check(_is_dict), error="must be an array of objects"))
-        for key, item_type in spec.items.items():
+        first_bad = _FirstBadMember(spec.items)
+        checks.append(
+            pa.Check(_not_code(first_bad, _NOT_AN_OBJECT), error="must be an array of objects")
+        )
+        for code, (key, item_type) in enumerate(spec.items.items()):
             article = _ARTICLE.get(item_type, f"a {item_type}")
             checks.append(
                 pa.Check(
-                    _array_check(_member_ok(key, item_type)),
-                    error=f"every element's {key} must be {article}",
+                    _not_code(first_bad, code), error=f"every element's {key} must be {article}"
                 )
             )
     elif spec.item_type is not None:
@@ -285,7 +349,11 @@ def build_schema(plan: CallPlan) -> pa.DataFrameSchema:
         def has_person(frame: pd.DataFrame) -> pd.Series:
             return frame[identity].notna().any(axis=1)
 
-        frame_checks.append(pa.Check(has_person, error=f"needs a value in {names}"))
+        # ignore_na=False: pandera otherwise skips rows that are null in every
+        # column, which are exactly the rows this check exists to catch.
+        frame_checks.append(
+            pa.Check(has_person, error=f"needs a value in {names}", ignore_na=False)
+        )
     return pa.DataFrameSchema(
         columns=columns,
         checks=frame_checks,

@@ -1,0 +1,295 @@
+"""Send a frame of line items as one event per order, with a ``products`` array.
+
+An orders export usually has one row per line item: the order's columns
+(customer, order id, revenue...) repeat on every line beside the line's own
+(sku, price, quantity). :func:`send_grouped` folds the lines of each order
+into one row whose ``products`` cell is a list with one object per line, runs
+the ordinary pipeline over those order rows, and spreads each order's outcome
+back over its lines. So the result frame still has the input's index, one row
+per line, and every line carries its order's status and messageId.
+
+A line is ``invalid`` when its order key is missing, and every line of an
+order is ``invalid`` when a column the call reads differs between the lines
+(two customers for one order id): sending the first line's value would be a
+silent guess.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, Unpack
+
+import numpy as np
+import pandas as pd
+
+from .errors import ColumnError, SchemaError, SendError
+from .operations import get_operation
+from .pipeline import SendOptions, run
+from .plan import PayloadSpec, make_plan
+from .results import STATUS_DTYPE, Status
+from .roles import resolve_column
+from .values import column_values
+
+__all__ = ["PRODUCTS", "build_products", "send_grouped"]
+
+#: The payload key that holds the line items.
+PRODUCTS = "products"
+
+
+def _item_columns(frame: pd.DataFrame, products: Any) -> list[tuple[Hashable, str]]:
+    if isinstance(products, Mapping):
+        pairs = [(resolve_column(frame, "products", c), str(k)) for c, k in products.items()]
+    elif isinstance(products, Sequence) and not isinstance(products, str | bytes):
+        pairs = [(resolve_column(frame, "products", c), str(c)) for c in products]
+    else:
+        raise ColumnError("products= takes a list of columns or a {column: key} mapping")
+    if not pairs:
+        raise ColumnError("products= names no column")
+    return pairs
+
+
+def build_products(
+    frame: pd.DataFrame,
+    items: Sequence[tuple[Hashable, str]],
+    codes: np.ndarray,
+    n_groups: int,
+    integers: frozenset[str] = frozenset(),
+) -> list[list[dict[str, Any]]]:
+    """Return, for each group, the list of its lines as ``{key: value}`` objects.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The lines.
+    items : sequence of (column, key)
+        Which columns make an element, and under which key.
+    codes : numpy.ndarray
+        The group number of each line; negative for lines in no group.
+    n_groups : int
+        Number of groups.
+    integers : frozenset of str
+        Keys documented as integers: whole floats among them (an integer
+        column that had a missing value) are sent as integers.
+
+    Returns
+    -------
+    list of list of dict
+        Elements in the lines' order; missing values are left out of an element.
+    """
+    keys = [key for _, key in items]
+    columns = [column_values(frame[column], "json") for column, _ in items]
+    for i, key in enumerate(keys):
+        if key in integers:
+            columns[i] = [_whole(v) for v in columns[i]]
+    out: list[list[dict[str, Any]]] = [[] for _ in range(n_groups)]
+    complete = not any(v is None for column in columns for v in column)
+    rows = zip(*columns, strict=True)
+    for code, values in zip(codes.tolist(), rows, strict=True):
+        if code < 0:
+            continue
+        if complete:  # the common case: no line lacks a value
+            out[code].append(dict(zip(keys, values, strict=True)))
+        else:
+            out[code].append({k: v for k, v in zip(keys, values, strict=True) if v is not None})
+    return out
+
+
+def _whole(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality of two cells where missing equals missing and arrays compare by content."""
+    if a is b:
+        return True
+    a_missing, b_missing = _missing(a), _missing(b)
+    if a_missing or b_missing:
+        return a_missing and b_missing
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):  # numpy arrays and other cells without a scalar ==
+        return repr(a) == repr(b)
+
+
+def _missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # list-like cells are values, never missing
+        return False
+
+
+def _differs(series: pd.Series, reference: np.ndarray) -> np.ndarray:
+    """Lines whose value differs from the value on their order's first line."""
+    if series.dtype != object:
+        # Typed columns (numbers, strings, datetimes) compare vectorised.
+        values = series.reset_index(drop=True)
+        first = series.iloc[reference].reset_index(drop=True)
+        same = values.eq(first).fillna(False) | (values.isna() & first.isna())
+        return ~same.to_numpy(dtype=bool)
+    cells = series.to_numpy()
+    return np.fromiter(
+        (not _same(a, b) for a, b in zip(cells, cells[reference], strict=True)),
+        dtype=bool,
+        count=len(cells),
+    )
+
+
+def _with_products(payload: PayloadSpec) -> PayloadSpec:
+    """Make sure an explicit payload spec still sends the built ``products``."""
+    if payload is None:
+        return None
+    if isinstance(payload, Mapping):
+        return {**payload, PRODUCTS: PRODUCTS}
+    return [*payload, PRODUCTS]
+
+
+def send_grouped(
+    frame: pd.DataFrame,
+    operation: str,
+    args: Mapping[str, Any],
+    payload: PayloadSpec = None,
+    *,
+    group_by: Hashable | None,
+    products: Any,
+    **options: Unpack[SendOptions],
+) -> pd.DataFrame:
+    """Send the lines of ``frame`` as one ``operation`` call per ``group_by`` value.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per line item.
+    operation : str
+        An operation whose payload documents ``products`` (an ecommerce event).
+    args : Mapping[str, Any]
+        The operation's role arguments; the columns they name are read from
+        each order's lines and must agree between them.
+    payload : list, mapping or None
+        Order-level payload columns (``products`` is added to a list or mapping).
+    group_by : hashable
+        The column whose value names a line's order.
+    products : list of columns or {column: key} mapping
+        The line-item columns that make each element of ``products``.
+    **options
+        The shared send options (:class:`~pandas_cio.pipeline.SendOptions`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The result frame with the input's index and one row per line; each
+        line has its order's status, error and messageId.
+        ``attrs["cio"]["orders"]`` counts the orders.
+    """
+    if group_by is None or products is None:
+        raise TypeError("group_by= and products= go together: products= lists line-item columns")
+    op = get_operation(operation)
+    if PRODUCTS not in op.payload_fields:
+        raise ColumnError(f"{op.event or op.name} has no {PRODUCTS!r} array to group lines into")
+    if PRODUCTS in frame.columns:
+        raise ColumnError(f"the frame already has a {PRODUCTS!r} column; rename it to group lines")
+    key = resolve_column(frame, "group_by", group_by)
+    items = _item_columns(frame, products)
+    codes, _ = pd.factorize(frame[key], use_na_sentinel=True)
+    _, first = np.unique(codes, return_index=True)
+    first = first[codes[first] >= 0]  # drop the missing-key "group"
+    n_orders = len(first)
+
+    item_columns = {column for column, _ in items}
+    orders = frame.iloc[first].drop(columns=[c for c in frame.columns if c in item_columns])
+    orders = orders.reset_index(drop=True)
+    documented = op.payload_fields[PRODUCTS].items or {}
+    integers = frozenset(k for k, kind in documented.items() if kind == "integer")
+    built = build_products(frame, items, codes, n_orders, integers)
+    orders[PRODUCTS] = pd.Series(built, dtype=object)
+    payload = _with_products(payload)
+    plan = make_plan(op, orders, args, payload, missing=options.get("missing", "omit"))
+
+    keyed = codes >= 0
+    reasons = np.full(n_orders, None, dtype=object)
+    reference = first[np.where(keyed, codes, 0)]
+    for column in plan.columns:
+        if column in (PRODUCTS, key):
+            continue
+        bad = np.unique(codes[keyed & _differs(frame[column], reference)])
+        fresh = bad[pd.isna(reasons[bad])]
+        reasons[fresh] = f"{column}: differs between the lines of this order"
+    consistent = pd.isna(reasons)
+
+    lines_invalid = ~keyed | ~consistent[np.where(keyed, codes, 0)]
+    if options.get("errors", "mark") == "raise" and lines_invalid.any():
+        raise SchemaError(
+            f"{int(lines_invalid.sum())} of {len(frame)} lines cannot be grouped into orders",
+            pd.DataFrame(
+                {"error": _line_errors(reasons, codes, key)[lines_invalid]},
+                index=frame.index[lines_invalid],
+            ),
+        )
+    try:
+        result = run(orders[consistent], operation, args, payload, **options)
+    except SchemaError as exc:
+        failures = exc.failures
+        lines = np.isin(codes, failures.index.to_numpy()) & keyed
+        raise SchemaError(
+            str(exc),
+            pd.DataFrame(
+                {"error": failures["error"].to_numpy()[_rank(failures.index, codes[lines])]},
+                index=frame.index[lines],
+            ),
+        ) from None
+    except SendError as exc:
+        spread = _spread(exc.result, frame.index, codes, reasons, key)
+        raise type(exc)(str(exc), spread) from None
+    return _spread(result, frame.index, codes, reasons, key)
+
+
+def _rank(index: pd.Index, values: np.ndarray) -> np.ndarray:
+    """Position of each value in ``index`` (values are known to be present)."""
+    return np.asarray(index.get_indexer(pd.Index(values)))
+
+
+def _line_errors(reasons: np.ndarray, codes: np.ndarray, key: Hashable) -> np.ndarray:
+    keyed = codes >= 0
+    errors = np.empty(len(codes), dtype=object)
+    errors[keyed] = reasons[codes[keyed]]
+    errors[~keyed] = _no_order(key)
+    return errors
+
+
+def _no_order(key: Hashable) -> str:
+    return f"{key}: is missing (the line belongs to no order)"
+
+
+def _spread(
+    result: pd.DataFrame,
+    index: pd.Index,
+    codes: np.ndarray,
+    reasons: np.ndarray,
+    key: Hashable,
+) -> pd.DataFrame:
+    """Give every line its order's row of ``result``; lines of ungrouped orders are invalid."""
+    n_orders = len(reasons)
+    per_order = result.reindex(pd.RangeIndex(n_orders))
+    invalid = ~pd.isna(reasons)
+    status = np.array(per_order["status"].astype(object))
+    status[invalid] = Status.INVALID.value
+    per_order["status"] = pd.Categorical(status, dtype=STATUS_DTYPE)
+    per_order["error"] = per_order["error"].mask(invalid, pd.Series(reasons, dtype="string"))
+    per_order["attempts"] = per_order["attempts"].fillna(0).astype(np.int64)
+    lines = per_order.take(np.where(codes >= 0, codes, 0)).set_axis(index, axis=0)
+    missing = codes < 0
+    if missing.any():
+        lines.loc[missing, "status"] = Status.INVALID.value
+        lines.loc[missing, "error"] = _no_order(key)
+        lines.loc[missing, ["message_id", "batch", "http_status"]] = pd.NA
+        lines.loc[missing, "attempts"] = 0
+    stats = dict(result.attrs.get("cio", {}))
+    seconds = stats.get("seconds") or 0
+    stats.update(
+        rows=len(index),
+        orders=n_orders,
+        rows_per_second=round(len(index) / seconds, 1) if seconds else None,
+    )
+    lines.attrs["cio"] = stats
+    return lines
