@@ -66,7 +66,16 @@ FORMATS: dict[str, Format] = {
 # pandas reads and writes these compressions by extension; the format is the suffix before.
 _COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst", ".zip"}
 # Keyword options of every accessor method; the command has its own flags for them.
-_SEND_OPTIONS = {"client", "dry_run", "errors", "missing", "progress", "chunk_rows"}
+_SEND_OPTIONS = {
+    "client",
+    "dry_run",
+    "errors",
+    "missing",
+    "progress",
+    "chunk_rows",
+    "ledger",
+    "full_refresh",
+}
 _KEEP = ("sent", "dry_run", "unchanged")
 
 OptionKind = Literal["value", "column", "columns", "json", "flag", "text"]
@@ -408,6 +417,17 @@ def _add_shared_options(shared: argparse.ArgumentParser) -> None:
         help="leave empty cells out of the call (default) or send them as null",
     )
     send.add_argument(
+        "--ledger",
+        metavar="PATH",
+        help="remember delivered calls in this SQLite file: rows it records as delivered "
+        "are 'unchanged' and not sent again (incremental runs, resuming after a crash)",
+    )
+    send.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="with --ledger: send every row even if recorded as delivered, and record it",
+    )
+    send.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -636,6 +656,10 @@ def _send(args: argparse.Namespace) -> int:
         arguments[option.param] = True if text is True else _argument(option, text)
         if option.id_column:
             id_columns.append(text)
+    if args.full_refresh and not args.ledger:
+        raise UsageError("--full-refresh only means something with --ledger")
+    if args.ledger:
+        arguments.update(ledger=args.ledger, full_refresh=args.full_refresh)
     if args.file == "-" and not args.format:
         raise UsageError("reading standard input needs --format")
     fmt = file_format(args.file, args.format)

@@ -211,8 +211,16 @@ def test_bad_usage_exits_2_before_sending(
         (["--user-id", "id", "--context", "{oops"], "--context: not valid JSON"),
         (["--user-id", "id", "--rate-limit", "fast"], "expected N/SECONDS"),
         (["--user-id", "id", "--region", "mars"], "invalid choice: 'mars'"),
+        (["--user-id", "id", "--full-refresh"], "only means something with --ledger"),
     ],
-    ids=["no-key-option", "unknown-output-format", "bad-json", "bad-rate", "bad-region"],
+    ids=[
+        "no-key-option",
+        "unknown-output-format",
+        "bad-json",
+        "bad-rate",
+        "bad-region",
+        "refresh-without-ledger",
+    ],
 )
 def test_more_bad_usage_exits_2(
     cio_fake: FakeCio,
@@ -397,3 +405,29 @@ def test_written_result_round_trips(tmp_path: Path) -> None:
         back = cli.read_frame(str(tmp_path / name), cli.file_format(name))
         assert back["row"].tolist() == [3, 7]
         assert back["status"].tolist() == ["sent", "invalid"]
+
+
+def test_ledger_makes_a_second_run_send_nothing(
+    cio_fake: FakeCio,
+    people_parquet: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """With --ledger, a re-run finds every row unchanged, sends nothing and exits 0."""
+    ledger = tmp_path / "ledger.sqlite"
+
+    def send(*extra: str) -> tuple[int, str, str]:
+        return main(
+            "identify", people_parquet, "--user-id", "id", "--ledger", ledger, *extra,
+            fake=cio_fake, key=cio_fake.api_key, monkeypatch=monkeypatch, capsys=capsys,
+        )  # fmt: skip
+
+    assert send()[0] == 0
+    assert len(cio_fake.calls) == 5
+    status, out, _ = send()
+    assert status == 0
+    assert "0 of 5 rows sent, 5 unchanged" in out
+    assert len(cio_fake.calls) == 5
+    assert send("--full-refresh")[0] == 0
+    assert len(cio_fake.calls) == 10
