@@ -223,12 +223,17 @@ def _option(
     (``group_by``, ``products``) are read from the method's docstring type.
     """
     name = param.name
-    found = roles.get(name, [])
+    own = roles.get(name, [])
+    # A method may take an argument none of its own operations uses (the
+    # device token of semantic.customerio); the same role elsewhere in the
+    # table says what it is.
+    found = own or _roles(list(OPERATIONS.values())).get(name, [])
     payload_args = {op.payload_arg for op in operations if op.payload_arg}
     doc_type, doc_text = docs.get(name, ("", ""))
     description = next((r.description for r in found if r.description), "")
     text = (description.rstrip(".") or doc_text or name.replace("_", " ")).split("; ")[0]
-    text = text[:1].lower() + text[1:]
+    if text[:2] != text[:2].upper():  # "The id" reads "the id"; "IP address" stays
+        text = text[:1].lower() + text[1:]
     kind: OptionKind
     if name in payload_args or "list of columns" in doc_type:
         kind = "columns"
@@ -245,7 +250,7 @@ def _option(
         kind = "flag"
     else:
         kind = "text"
-    required = bool(found) and len(found) == len(operations) and all(r.required for r in found)
+    required = bool(own) and len(own) == len(operations) and all(r.required for r in own)
     id_column = bool(found) and all(r.kind == "id" for r in found)
     return Option(name, kind, text, required, id_column)
 
