@@ -142,9 +142,10 @@ _MERGE = (
         ) ORDER BY op, key""",
     "DELETE FROM journal",
 )
-# Rows a ledger appends before it merges on its own during a long send: keeps
-# the journal (which lookups do not read) to some tens of megabytes.
-MERGE_ROWS = 250_000
+# Rows a ledger appends before it merges on its own during a long send. Each
+# merge into a large index rewrites most of its pages, so merges are rare; this
+# bounds the journal (which lookups do not read) to about 50 MB.
+MERGE_ROWS = 1_000_000
 # WAL bytes kept after a checkpoint; a large merge would otherwise leave a
 # WAL file as large as the merge behind.
 _WAL_LIMIT = 64 * 1024 * 1024
@@ -607,7 +608,10 @@ class LedgerRun:
         self.unrecorded = 0
         self._owned: SqliteLedger | None = None
         # Position -> (messageId, key) of each call let through and not yet recorded.
-        self._pending: dict[int, LedgerEntry] = {}
+        # (Two dicts of strings rather than one of tuples: a million tracked
+        # tuples would make the garbage collector walk the heap again and again.)
+        self._pending_ids: dict[int, str] = {}
+        self._pending_keys: dict[int, str] = {}
         # hash() of the keys sent in this run: a later row of the same key is
         # never skipped, since the service will then hold the earlier row's
         # content. A hash collision only costs a send, never a skip.
@@ -670,47 +674,57 @@ class LedgerRun:
     def _filter(
         self, chunk: list[tuple[int, bytes]], builder: ResultBuilder
     ) -> Iterator[tuple[int, bytes]]:
-        # The hot loop of a send with a ledger: one parse per call, names bound locally.
-        loads, keyers, make = orjson.loads, _KEYS, LedgerEntry
-        entries = []
+        # The hot loop of a send with a ledger: one parse per call, one pass to
+        # decide, names bound locally.
+        loads, keyers = orjson.loads, _KEYS
+        ids: list[str] = []
+        keys: list[str | None] = []
         for _, call in chunk:
             decoded = loads(call)
             keyer = keyers.get(decoded["type"])
-            entries.append(make(decoded["messageId"], keyer(decoded) if keyer else None))
-        skip = self._skips(entries)
-        skipped = [position for (position, _), s in zip(chunk, skip, strict=True) if s]
+            ids.append(decoded["messageId"])
+            keys.append(keyer(decoded) if keyer is not None else None)
+        latest, done = self._lookup(ids, keys)
+        sent_keys, pending_ids, pending_keys = (
+            self._sent_keys,
+            self._pending_ids,
+            self._pending_keys,
+        )
+        passed: list[tuple[int, bytes]] = []
+        skipped: list[int] = []
+        skipped_bytes = 0
+        for item, message_id, key in zip(chunk, ids, keys, strict=True):
+            position, call = item
+            if key is None:
+                unchanged = message_id in done
+            else:
+                seen = hash(key)
+                unchanged = seen not in sent_keys and latest.get(key) == message_id
+                if not unchanged:
+                    sent_keys.add(seen)
+            if unchanged:
+                skipped.append(position)
+                skipped_bytes += len(call)
+            else:
+                pending_ids[position] = message_id
+                if key is not None:
+                    pending_keys[position] = key
+                passed.append(item)
         if skipped:
             builder.mark(skipped, Status.UNCHANGED)
             builder.stats.calls -= len(skipped)
-            builder.stats.call_bytes -= sum(
-                len(call) for (_, call), s in zip(chunk, skip, strict=True) if s
-            )
-        for (position, call), entry, s in zip(chunk, entries, skip, strict=True):
-            if not s:
-                self._pending[position] = entry
-                yield position, call
+            builder.stats.call_bytes -= skipped_bytes
+        yield from passed
 
-    def _skips(self, entries: list[LedgerEntry]) -> list[bool]:
-        """Decide, in frame order, which entries are already delivered."""
-        keyed = [e.key for e in entries if e.key is not None]
+    def _lookup(self, ids: list[str], keys: list[str | None]) -> tuple[dict[str, str], set[str]]:
+        """Ask the ledger about a chunk: latest messageId per key, delivered unkeyed ids."""
         if self.full_refresh:
-            latest: dict[str, str] = {}
-            done: set[str] = set()
-        else:
-            latest = self.store.latest(self.operation, list(dict.fromkeys(keyed)))
-            unkeyed = [e.message_id for e in entries if e.key is None]
-            done = self.store.delivered(self.operation, unkeyed) if unkeyed else set()
-        skip = []
-        for message_id, key in entries:
-            if key is None:
-                skip.append(message_id in done)
-                continue
-            seen = hash(key)
-            unchanged = latest.get(key) == message_id and seen not in self._sent_keys
-            if not unchanged:
-                self._sent_keys.add(seen)
-            skip.append(unchanged)
-        return skip
+            return {}, set()
+        keyed = list(dict.fromkeys(k for k in keys if k is not None))
+        unkeyed = [m for m, k in zip(ids, keys, strict=True) if k is None]
+        latest = self.store.latest(self.operation, keyed) if keyed else {}
+        done = self.store.delivered(self.operation, unkeyed) if unkeyed else set()
+        return latest, done
 
     def record(self, positions: Iterable[int]) -> None:
         """Record the calls at ``positions`` as delivered (one confirmed batch).
@@ -718,7 +732,8 @@ class LedgerRun:
         A failure to write is logged and the send goes on: those rows were
         delivered, and the next run sends them again with the same messageIds.
         """
-        entries = [self._pending.pop(p) for p in positions if p in self._pending]
+        ids, keys = self._pending_ids, self._pending_keys
+        entries = [LedgerEntry(ids.pop(p), keys.pop(p, None)) for p in positions if p in ids]
         if not entries:
             return
         try:
