@@ -1,0 +1,132 @@
+"""The executor side: one Spark task runs the ordinary pandas pipeline over its partition.
+
+:class:`PartitionSender` is the function handed to ``mapInPandas``. It is a
+plain picklable object that imports nothing from pyspark, so it can be tested
+(and reasoned about) as a pandas function: Arrow batches of the partition in,
+one status row per input row out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import pandas as pd
+
+from ..auth import ApiKey
+from ..client import Client
+from ..pipeline import DEFAULT_CHUNK_ROWS, run
+from ..plan import Missing, PayloadSpec
+from ..roles import Col, Lit
+from ._settings import ClientSettings
+
+__all__ = ["RESULT_COLUMNS", "KeyHolder", "PartitionSender"]
+
+#: The result columns every status row carries after its key columns.
+RESULT_COLUMNS = ("status", "error", "message_id", "batch", "http_status", "attempts")
+
+
+class KeyHolder(Protocol):
+    """Anything with a ``value`` that is the key: a Spark broadcast variable."""
+
+    @property
+    def value(self) -> ApiKey:
+        """The key."""
+        ...
+
+
+@dataclass(frozen=True)
+class PartitionSender:
+    """Send one partition through :func:`pandas_cio.pipeline.run`; yield its status rows.
+
+    Attributes
+    ----------
+    operation : str
+        The operation's name.
+    args : Mapping[str, Col | Lit]
+        Role arguments, already resolved on the driver to columns or constants.
+    payload : list, mapping or None
+        Payload columns, as for the accessor.
+    keys : tuple of str
+        Input columns copied into each status row.
+    epoch_columns : tuple of str
+        Columns that arrive as microseconds since the epoch (Spark ``timestamp``
+        columns, shipped that way so that no session time zone shifts them) and
+        become UTC date-times again here.
+    settings : ClientSettings or None
+        How to build the task's client; None for a dry run.
+    key : KeyHolder or None
+        The broadcast holding the API key; None for a dry run.
+    start_delay : float
+        Seconds to wait before the first request (see :mod:`._settings`).
+    missing : {"omit", "null"}
+        What missing payload values become.
+    chunk_rows : int
+        Rows encoded per slice.
+    """
+
+    operation: str
+    args: Mapping[str, Col | Lit]
+    payload: PayloadSpec
+    keys: tuple[str, ...]
+    epoch_columns: tuple[str, ...] = ()
+    settings: ClientSettings | None = None
+    key: KeyHolder | None = None
+    start_delay: float = 0.0
+    missing: Missing = "omit"
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+
+    def _client(self) -> Client | None:
+        if self.settings is None or self.key is None:
+            return None
+        return self.settings.connect(self.key.value)
+
+    def __call__(self, frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """Send every Arrow batch of the partition; yield one status frame per batch."""
+        client = self._client()
+        with client if client is not None else contextlib.nullcontext():
+            if client is not None and self.start_delay > 0:
+                time.sleep(self.start_delay)
+            offset = 0
+            for frame in frames:
+                frame = self._restore_timestamps(frame)
+                result = run(
+                    frame,
+                    self.operation,
+                    self.args,
+                    self.payload,
+                    client=client,
+                    dry_run=client is None,
+                    missing=self.missing,
+                    progress=False,
+                    chunk_rows=self.chunk_rows,
+                )
+                statuses = self._statuses(frame, result, offset)
+                if len(statuses) and statuses["batch"].notna().any():
+                    offset = int(statuses["batch"].max()) + 1
+                yield statuses
+
+    def _restore_timestamps(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if not self.epoch_columns:
+            return frame
+        restored = {c: pd.to_datetime(frame[c], unit="us", utc=True) for c in self.epoch_columns}
+        return frame.assign(**restored)
+
+    def _statuses(self, frame: pd.DataFrame, result: pd.DataFrame, offset: int) -> pd.DataFrame:
+        """Key columns, then the result columns in Arrow-friendly dtypes."""
+        columns: dict[str, pd.Series] = {
+            key: frame[key].reset_index(drop=True) for key in self.keys
+        }
+        result = result.reset_index(drop=True)
+        # Batch numbers restart with every run(); the offset keeps them unique
+        # within the task, so (task, batch) names one request.
+        columns["status"] = result["status"].astype("string")
+        columns["error"] = result["error"]
+        columns["message_id"] = result["message_id"]
+        columns["batch"] = result["batch"] + offset
+        columns["http_status"] = result["http_status"].astype("Int32")
+        columns["attempts"] = result["attempts"].astype("int32")
+        return pd.DataFrame(columns)
