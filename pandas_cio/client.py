@@ -22,7 +22,7 @@ from urllib3.util.retry import Retry
 
 from . import __version__
 from .auth import REGION_URLS, ApiKey, check_base_url, resolve_region
-from .batching import MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch
+from .batching import ENVELOPE_BYTES, MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch
 from .errors import ConfigurationError
 from .transport import DEFAULT_RATE, CioAdapter, Delivery, RateLimit, default_retry, make_limiter
 
@@ -67,7 +67,8 @@ class Client:
     max_batch_bytes : int
         Largest request body; never above the service's limit.
     max_call_bytes : int
-        Largest single call; never above the service's limit.
+        Largest single call; never above the service's limit, and lowered to
+        fit in ``max_batch_bytes`` with the body's envelope.
 
     Examples
     --------
@@ -106,12 +107,16 @@ class Client:
             raise ConfigurationError("workers must be at least 1")
         self.workers = workers
         self.gzip = gzip
-        if not 0 < max_batch_bytes <= MAX_BATCH_BYTES:
-            raise ConfigurationError(f"max_batch_bytes must be in 1..{MAX_BATCH_BYTES}")
+        if not ENVELOPE_BYTES < max_batch_bytes <= MAX_BATCH_BYTES:
+            raise ConfigurationError(
+                f"max_batch_bytes must be in {ENVELOPE_BYTES + 1}..{MAX_BATCH_BYTES}"
+            )
         if not 0 < max_call_bytes <= MAX_CALL_BYTES:
             raise ConfigurationError(f"max_call_bytes must be in 1..{MAX_CALL_BYTES}")
         self.max_batch_bytes = max_batch_bytes
-        self.max_call_bytes = max_call_bytes
+        # A call must also fit in a body with its envelope; a larger one would
+        # make the packer raise mid-send instead of marking the row too_large.
+        self.max_call_bytes = min(max_call_bytes, max_batch_bytes - ENVELOPE_BYTES)
         self._adapter = CioAdapter(make_limiter(self.rate_limit), retry, pool_maxsize=workers)
         self._session = requests.Session()
         self._session.mount("https://", self._adapter)
