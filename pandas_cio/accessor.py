@@ -19,6 +19,8 @@ from .events import lookup
 from .operations import operation_for_event
 from .pipeline import SendOptions, run
 from .plan import PayloadSpec
+from .report import SendReport
+from .results import merge_retry
 
 __all__ = ["CioAccessor", "DevicesNamespace", "ObjectsNamespace", "SemanticNamespace"]
 
@@ -87,15 +89,42 @@ class CioAccessor(_Namespace):
         """The semantic events of the Data Pipelines API, by category."""
         return SemanticNamespace(self._frame)
 
-    def report(self) -> Any:
+    def report(self) -> SendReport:
         """Summarise a result frame for a person: counts, top errors, throughput.
 
         Call it on the frame an operation returned: ``result.cio.report()``.
         It renders as an HTML table in Jupyter and as aligned text in a terminal.
         """
-        from .report import SendReport
-
         return SendReport.from_result(self._frame)
+
+    def merge_retry(self, retry: pd.DataFrame) -> pd.DataFrame:
+        """Fold the result of a re-send into this result frame.
+
+        Call it on the first result: rows the re-send covered take its
+        outcome, every other row keeps its own.
+
+        Parameters
+        ----------
+        retry : pandas.DataFrame
+            The result of re-sending some rows, e.g. of
+            ``df[result.status == "failed"].cio.identify(...)``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            A new result frame with this frame's index.
+
+        Examples
+        --------
+        >>> import pandas as pd, pandas_cio
+        >>> people = pd.DataFrame({"id": ["u1", None]})
+        >>> first = people.cio.identify(user_id="id", dry_run=True)
+        >>> fixed = people.fillna({"id": "u2"})
+        >>> again = fixed[first.status == "invalid"].cio.identify(user_id="id", dry_run=True)
+        >>> first.cio.merge_retry(again)["status"].tolist()
+        ['dry_run', 'dry_run']
+        """
+        return merge_retry(self._frame, retry)
 
     def identify(
         self,

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["STATUS_DTYPE", "ResultBuilder", "SendStats", "Status"]
+__all__ = ["STATUS_DTYPE", "ResultBuilder", "SendStats", "Status", "merge_retry"]
 
 
 class Status(StrEnum):
@@ -165,3 +165,37 @@ class ResultBuilder:
         )
         frame.attrs["cio"] = self.stats.as_dict()
         return frame
+
+
+def merge_retry(result: pd.DataFrame, retry: pd.DataFrame) -> pd.DataFrame:
+    """Return ``result`` with the rows of ``retry`` (a re-send's result) replaced.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        The first result frame.
+    retry : pandas.DataFrame
+        The result of re-sending a subset of the same rows (same index labels).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per row of ``result``; its send counters are dropped from
+        ``attrs`` because they no longer describe one send (the report then
+        derives what it can from the frame).
+
+    Raises
+    ------
+    ValueError
+        The index has duplicate labels, or ``retry`` has labels ``result`` lacks.
+    """
+    if not result.index.is_unique or not retry.index.is_unique:
+        raise ValueError("merge_retry needs unique index labels; reset_index() both frames first")
+    unknown = retry.index.difference(result.index)
+    if len(unknown):
+        raise ValueError(f"retry has {len(unknown)} rows that result lacks, e.g. {unknown[0]!r}")
+    merged = pd.concat([result.drop(index=retry.index), retry[result.columns]])
+    merged = merged.reindex(result.index)
+    merged["status"] = merged["status"].astype(STATUS_DTYPE)
+    merged.attrs = {}
+    return merged

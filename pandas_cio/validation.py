@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 with warnings.catch_warnings():
-    # pandera imports pyspark.pandas when pyspark is installed, which warns
-    # about pandas 3 on every import; that warning is not the user's concern.
+    # pandera imports pyspark.pandas when pyspark is installed, at import and
+    # again on first validation; its warning about pandas 3 is not the user's.
     warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
     import pandera.pandas as pa
     from pandera.errors import SchemaErrors
@@ -30,6 +30,8 @@ from .plan import CallPlan, Source
 from .values import parse_timestamps
 
 __all__ = ["build_schema", "failure_reasons", "validate"]
+
+_PYSPARK_WARNING = "PySpark does not yet fully support"
 
 SeriesCheck = Callable[[pd.Series], pd.Series]
 
@@ -412,8 +414,28 @@ def validate(plan: CallPlan, frame: pd.DataFrame) -> dict[int, str]:
     """
     columns = plan.columns
     view = frame[columns].reset_index(drop=True) if columns else frame.reset_index(drop=True)
+    schema = build_schema(plan)
+    # The identity check is evaluated here rather than by pandera: pandera
+    # reports a failing frame-level check with every column of the row, and
+    # that report crashes on strings pyarrow refuses (lone surrogates), after
+    # which the failure names no row and would be blamed on every row.
+    reasons = _identity_reasons(plan, view)
+    schema.checks = []
     try:
-        build_schema(plan).validate(view, lazy=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", _PYSPARK_WARNING, FutureWarning)
+            schema.validate(view, lazy=True)
     except SchemaErrors as errors:
-        return failure_reasons(plan, errors, len(view))
-    return {}
+        for position, reason in failure_reasons(plan, errors, len(view)).items():
+            reasons.setdefault(position, reason)
+    return reasons
+
+
+def _identity_reasons(plan: CallPlan, view: pd.DataFrame) -> dict[int, str]:
+    """Rows with no value in any identity column, each with the reason."""
+    if not plan.identity:
+        return {}
+    identity = list(plan.identity)
+    missing = ~view[identity].notna().any(axis=1).to_numpy()
+    reason = f"needs a value in {' or '.join(str(c) for c in identity)}"
+    return dict.fromkeys(np.flatnonzero(missing).tolist(), reason)
