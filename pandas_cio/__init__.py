@@ -31,6 +31,7 @@ from .errors import (
 from .ledger import Ledger, LedgerError, SqliteLedger
 from .results import Status
 from .roles import col, lit
+from .schemas import schema
 from .transport import RateLimit
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "__version__",
     "col",
     "lit",
+    "schema",
 ]
 
 # The library never configures logging; applications decide where records go.
