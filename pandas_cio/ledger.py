@@ -50,7 +50,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -150,13 +149,17 @@ MERGE_ROWS = 1_000_000
 # WAL file as large as the merge behind.
 _WAL_LIMIT = 64 * 1024 * 1024
 
-_LIBRARY_ID = re.compile(r"[0-9a-f]{32}")
-
 
 def _pack(message_id: str) -> str | bytes:
     """Store the library's own messageIds (32 lowercase hex digits) as 16 bytes."""
-    if _LIBRARY_ID.fullmatch(message_id):
-        return bytes.fromhex(message_id)
+    if len(message_id) == 32:
+        try:
+            packed = bytes.fromhex(message_id)
+        except ValueError:
+            return message_id
+        # Only an id that unpacks to itself: "ABC..." or one with spaces stays text.
+        if packed.hex() == message_id:
+            return packed
     return message_id
 
 
@@ -455,7 +458,7 @@ class SqliteLedger:
             if code is not None:
                 self._operations[operation] = code
             self._journaled += len(entries)
-            if self._journaled >= MERGE_ROWS:
+            if self._journaled > MERGE_ROWS:
                 self._merge(conn)
 
     def flush(self) -> None:
@@ -600,8 +603,8 @@ class LedgerRun:
             self._path, self._store = None, ledger
         else:
             raise TypeError(
-                "ledger= takes a file path or an object with delivered(), latest() and "
-                f"record() (see pandas_cio.Ledger), not {type(ledger).__name__}"
+                "ledger= takes a file path or an object with delivered(), latest(), "
+                f"record() and flush() (see pandas_cio.Ledger), not {type(ledger).__name__}"
             )
         self.operation = operation
         self.full_refresh = full_refresh

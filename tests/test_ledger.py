@@ -21,6 +21,8 @@ from pandas_cio.ledger import (
     LedgerError,
     LedgerRun,
     SqliteLedger,
+    _pack,
+    _unpack,
     call_key,
     open_run,
 )
@@ -167,6 +169,15 @@ def test_sqlite_lookups_see_records_after_flush(tmp_path: Path) -> None:
         assert ledger.latest("identify", ["k", "j"]) == {"k": message_id, "j": "own-id"}
         assert ledger.delivered("identify", [message_id, message_id.upper()]) == {message_id}
         assert len(ledger) == 2
+
+
+@given(st.text(max_size=40) | st.text("0123456789abcdefABCDEF ", min_size=32, max_size=32))
+def test_stored_message_ids_read_back_unchanged(message_id: str) -> None:
+    """Whatever a messageId holds, packing it for storage and unpacking gives it back."""
+    packed = _pack(message_id)
+    assert _unpack(packed) == message_id
+    library_id = len(message_id) == 32 and set(message_id) <= set("0123456789abcdef")
+    assert isinstance(packed, bytes) == library_id  # only the library's ids are compacted
 
 
 def test_sqlite_folds_in_what_a_killed_writer_journaled(tmp_path: Path) -> None:
