@@ -130,15 +130,14 @@ _SCHEMA = (
         delivered_at INTEGER NOT NULL
     )""",
 )
-# The journal's order is the order batches were confirmed, so its last row
-# per key is that key's latest.
+# Sorted, so each index page is written once. The journal's rowid order is the
+# order batches were confirmed: inserting a key's rows in that order leaves
+# the last confirmed one as its latest.
 _MERGE = (
     """INSERT OR IGNORE INTO delivered
         SELECT op, message_id, key, delivered_at FROM journal ORDER BY op, message_id""",
     """INSERT OR REPLACE INTO latest
-        SELECT op, key, message_id FROM journal WHERE rowid IN (
-            SELECT max(rowid) FROM journal WHERE key IS NOT NULL GROUP BY op, key
-        ) ORDER BY op, key""",
+        SELECT op, key, message_id FROM journal WHERE key IS NOT NULL ORDER BY op, key, rowid""",
     "DELETE FROM journal",
 )
 # Rows a ledger appends before it merges on its own during a long send. Each
