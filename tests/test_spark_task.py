@@ -194,3 +194,11 @@ def test_epoch_columns_become_utc_times_again() -> None:
         )
         list(live([frame.iloc[:1]]))
         assert fake.calls[0]["timestamp"] == "2024-11-03T05:30:00.000Z"
+
+
+def test_an_empty_partition_yields_no_status_rows() -> None:
+    """A partition without rows gives an empty status frame with every column."""
+    sender = PartitionSender("identify", {"user_id": Col("uid")}, None, ("uid",))
+    empty = pd.DataFrame({"uid": pd.Series([], dtype="str"), "n": pd.Series([], dtype="int64")})
+    (out,) = list(sender([empty]))
+    assert out.empty and list(out.columns) == ["uid", *RESULT_COLUMNS]

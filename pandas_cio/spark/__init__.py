@@ -102,7 +102,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra
     raise ImportError("pandas_cio.spark needs pyspark: pip install 'pandas-cio[spark]'") from None
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypedDict
+from typing import Any
 
 from pyspark.sql import DataFrame
 
@@ -119,7 +119,6 @@ __all__ = [
     "RESULT_COLUMNS",
     "BatchSender",
     "ClientSettings",
-    "SparkOptions",
     "TaskRate",
     "foreach_batch",
     "identify",
@@ -127,17 +126,6 @@ __all__ = [
     "share_rate",
     "track",
 ]
-
-
-class SparkOptions(TypedDict, total=False):
-    """Keyword options every Spark send takes (see :func:`send`)."""
-
-    keys: Sequence[str]
-    client: Client | None
-    max_concurrent_tasks: int | None
-    dry_run: bool
-    missing: Missing
-    chunk_rows: int
 
 
 def _split_payload(op: Operation, args: dict[str, Any]) -> Any:
@@ -336,4 +324,4 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     generated = {n.split(".", 1)[0] for n in OPERATIONS if n.split(".", 1)[0].isidentifier()}
-    return sorted(set(globals()) | generated)
+    return sorted(set(__all__) | generated)
