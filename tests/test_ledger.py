@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -596,3 +597,84 @@ def test_lookup_failure_stops_before_sending(
     with pytest.raises(LedgerError):
         people(10).cio.identify(user_id="id", client=client, ledger=path)
     assert fake.requests == []
+
+
+class InterruptingLedger(SqliteLedger):
+    """A SqliteLedger whose third record() is hit by Ctrl-C (as if pressed right then)."""
+
+    calls = 0
+
+    def record(self, operation: str, entries: Sequence[LedgerEntry]) -> None:
+        self.calls += 1
+        if self.calls == 3:
+            raise KeyboardInterrupt
+        super().record(operation, entries)
+
+
+def test_ctrl_c_leaves_the_ledger_true_and_a_rerun_completes(fake: FakeCio, tmp_path: Path) -> None:
+    """Ctrl-C mid-send: the ledger lists only delivered calls; re-running delivers the rest."""
+    fake.reset()
+    fake.clear_faults()
+    path = tmp_path / "ledger.sqlite"
+    frame = people(3_000)
+    with (
+        pandas_cio.Client(fake.api_key, base_url=fake.url, max_batch_bytes=4_000) as small,
+        InterruptingLedger(path) as ledger,
+        pytest.raises(pandas_cio.InterruptedSendError) as stopped,
+    ):
+        frame.cio.identify(user_id="id", client=small, ledger=ledger)
+    partial = stopped.value.result
+    received = set(fake.message_ids)
+    with SqliteLedger(path) as ledger:
+        recorded = set(ledger.to_frame()["message_id"])
+    assert 0 < len(recorded) < len(frame)
+    assert recorded <= received
+    assert recorded <= set(partial.loc[partial["status"] == "sent", "message_id"])
+
+    with pandas_cio.Client(fake.api_key, base_url=fake.url) as client:
+        result = frame.cio.identify(user_id="id", client=client, ledger=path)
+    assert (result["status"] == "unchanged").sum() == len(recorded)
+    counts = pd.Series(fake.message_ids).value_counts()
+    assert set(counts.index) == set(result["message_id"])
+    assert set(counts.index[counts > 1]) <= received - recorded
+
+
+def test_threads_with_their_own_ledger_objects_share_one_file(tmp_path: Path) -> None:
+    """Writers in several threads, each with its own connection, lose nothing."""
+    path = tmp_path / "shared.sqlite"
+    SqliteLedger(path).close()
+
+    def write(worker: int) -> None:
+        with SqliteLedger(path) as ledger:
+            for batch in range(20):
+                ids = [f"w{worker}-b{batch}-{i}" for i in range(50)]
+                ledger.record("track", [LedgerEntry(m, None) for m in ids])
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with SqliteLedger(path) as ledger:
+        assert len(ledger) == 4 * 20 * 50
+        assert ledger._connection().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_one_ledger_object_shared_by_threads(tmp_path: Path) -> None:
+    """One SqliteLedger used from several threads at once serialises its calls."""
+    with SqliteLedger(tmp_path / "l.sqlite") as ledger:
+
+        def write(worker: int) -> None:
+            for batch in range(20):
+                entries = [LedgerEntry(f"{worker}-{batch}-{i}", f"k{worker}") for i in range(20)]
+                ledger.record("identify", entries)
+                ledger.delivered("identify", [e.message_id for e in entries])
+
+        threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        ledger.flush()
+        assert len(ledger) == 4 * 20 * 20
+        assert ledger.latest("identify", ["k0", "k3"]) == {"k0": "0-19-19", "k3": "3-19-19"}
