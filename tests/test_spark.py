@@ -375,7 +375,7 @@ def test_a_file_stream_is_sent_once_per_row_even_when_replayed(
             .option("checkpointLocation", str(tmp_path / checkpoint))
             .start()
         )
-        query.awaitTermination()
+        assert query.awaitTermination(300), "the stream did not finish in 5 minutes"
 
     run_stream("checkpoint")
     first = pd.read_parquet(results)
