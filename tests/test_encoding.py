@@ -162,7 +162,8 @@ text = st.text(st.characters(codec="utf-8"), max_size=30)
 @given(
     data_frames(
         [
-            column("id", elements=st.text(min_size=1, max_size=10)),
+            # Validation refuses blank ids before encoding; this test skips validation.
+            column("id", elements=st.text(min_size=1, max_size=10).filter(str.strip)),
             column("s", elements=st.one_of(st.none(), text)),
             column("f", dtype=float, elements=st.floats(allow_infinity=False)),
             column("i", dtype=int, elements=st.integers(-(2**63), 2**63 - 1)),
