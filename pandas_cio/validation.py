@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 with warnings.catch_warnings():
-    # pandera imports pyspark.pandas when pyspark is installed, which warns
-    # about pandas 3 on every import; that warning is not the user's concern.
+    # pandera imports pyspark.pandas when pyspark is installed, at import and
+    # again on first validation; its warning about pandas 3 is not the user's.
     warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
     import pandera.pandas as pa
     from pandera.errors import SchemaErrors
@@ -30,6 +30,8 @@ from .plan import CallPlan, Source
 from .values import parse_timestamps
 
 __all__ = ["build_schema", "failure_reasons", "validate"]
+
+_PYSPARK_WARNING = "PySpark does not yet fully support"
 
 SeriesCheck = Callable[[pd.Series], pd.Series]
 
@@ -420,7 +422,9 @@ def validate(plan: CallPlan, frame: pd.DataFrame) -> dict[int, str]:
     reasons = _identity_reasons(plan, view)
     schema.checks = []
     try:
-        schema.validate(view, lazy=True)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", _PYSPARK_WARNING, FutureWarning)
+            schema.validate(view, lazy=True)
     except SchemaErrors as errors:
         for position, reason in failure_reasons(plan, errors, len(view)).items():
             reasons.setdefault(position, reason)
