@@ -1,24 +1,38 @@
 """Turn valid rows into call bytes, each exactly once.
 
-The encoder converts the plan's columns a whole slice at a time
-(:mod:`pandas_cio.values`), builds one dict per row, serialises it with orjson
-and derives the row's messageId from those bytes. The bytes are then spliced
-with the messageId and never encoded again: the same bytes are measured by the
-batcher and written into the request body.
+The encoder writes the JSON text of each of the plan's columns a whole slice
+at a time (:mod:`pandas_cio.fragments`) and joins the fragments of each row in
+sorted key order, which gives exactly the bytes of one ``orjson.dumps`` of the
+row's dict with :data:`~pandas_cio.values.JSON_OPTIONS` (the reference path,
+kept for plans whose keys depend on the row and for rows with a value orjson
+refuses). It derives the row's messageId from those bytes, splices it in, and
+never encodes the call again: the same bytes are measured by the batcher and
+written into the request body.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
 
+from .batching import Calls
 from .plan import CallPlan, Source
 from .values import JSON_OPTIONS, column_values, json_default
+
+try:  # the column-wise path concatenates with Arrow's kernels
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from . import fragments
+except ImportError:  # pragma: no cover - pyarrow missing: one dict per row
+    fragments = None  # type: ignore[assignment]
 
 __all__ = ["EncodedSlice", "Encoder", "message_id_for"]
 
@@ -34,8 +48,9 @@ class EncodedSlice:
     ----------
     positions : list of int
         Positions (in the whole frame) of rows that encoded.
-    calls : list of bytes
-        Each encoded call, aligned with ``positions``.
+    calls : sequence of bytes
+        Each encoded call, aligned with ``positions``: a list, or a
+        :class:`~pandas_cio.batching.Calls` buffer from the column-wise path.
     message_ids : list of str
         Each call's messageId, aligned with ``positions``.
     invalid : dict of int to str
@@ -43,7 +58,7 @@ class EncodedSlice:
     """
 
     positions: list[int] = field(default_factory=list)
-    calls: list[bytes] = field(default_factory=list)
+    calls: Sequence[bytes] = field(default_factory=list)
     message_ids: list[str] = field(default_factory=list)
     invalid: dict[int, str] = field(default_factory=dict)
 
@@ -110,9 +125,116 @@ def _build(tree: Tree, row: tuple[Any, ...]) -> dict[str, Any]:
                 if isinstance(value, dict):
                     merged.update(value)
             merged.update(_build({k: v for k, v in payload.items() if k != ""}, row))
-            if merged:
+            # A constant object is the operation's own (an event's required
+            # "properties"), so it is sent even when no column adds to it.
+            if merged or (base is not None and base[0] == _CONSTANT):
                 out[key] = merged
     return out
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One key of an object in the call, compiled for the column-wise path.
+
+    Exactly one of ``column`` (a column leaf), ``text`` (a constant) and
+    ``children`` (a nested object) is set. ``prefix`` is the key's JSON text
+    and colon; ``fallback`` is written when the entry has no value in a row
+    (a constant object's own value under a field that can be missing).
+    """
+
+    key: str
+    prefix: str
+    column: int | None = None
+    text: str | None = None
+    children: tuple[_Entry, ...] | None = None
+    forced: bool = False
+    fallback: str | None = None
+    keep_null: bool = False
+    depth: int = 1
+
+
+class _RowDependentKeysError(Exception):
+    """The plan's keys depend on the row (a whole-object column); use the reference path."""
+
+
+def _prefix(key: str) -> str:
+    return orjson.dumps(key).decode() + ":"
+
+
+def _layout(tree: Tree, depth: int) -> tuple[_Entry, ...]:
+    """Compile a call tree into entries in orjson's sorted key order.
+
+    ``depth`` is the number of containers above the values of this object.
+    Raises :class:`_RowDependentKeysError` for a column merged in as a whole
+    object, and TypeError for a constant orjson cannot encode.
+    """
+    assert fragments is not None
+    entries: dict[str, _Entry] = {}
+    for key, (tag, payload, keep_null) in tree.items():
+        if key == "":
+            continue  # a branch's base, merged in by the parent below
+        prefix = _prefix(key)
+        if tag == _COLUMN:
+            entries[key] = _Entry(key, prefix, column=payload, keep_null=keep_null, depth=depth)
+        elif tag == _CONSTANT:
+            entries[key] = _Entry(key, prefix, text=prefix + fragments.value_text(payload, depth))
+        else:
+            base = payload.get("")
+            if base is not None and base[0] == _COLUMN:
+                raise _RowDependentKeysError(key)
+            children = {e.key: e for e in _layout(payload, depth + 1)}
+            if base is not None and isinstance(base[1], dict):
+                # Fields beneath a constant object override its keys when present.
+                for name, value in base[1].items():
+                    if not isinstance(name, str):
+                        raise _RowDependentKeysError(key)
+                    text = _prefix(name) + fragments.value_text(value, depth + 1)
+                    child = children.get(name)
+                    children[name] = (
+                        _Entry(name, _prefix(name), text=text)
+                        if child is None
+                        else replace(child, fallback=text)
+                    )
+            entries[key] = _Entry(
+                key,
+                prefix,
+                children=tuple(children[k] for k in sorted(children)),
+                forced=base is not None,
+            )
+    # orjson's OPT_SORT_KEYS orders keys by code point, as sorted() does.
+    return tuple(entries[k] for k in sorted(entries))
+
+
+@dataclass
+class _Member:
+    """One key of an object in every row of a slice, ready for concatenation.
+
+    Either ``pieces`` (text every row has) or ``values`` (one text per row
+    between ``head`` and ``tail``; null where the row has no value, which
+    then writes ``missing``, or nothing when that is None).
+    """
+
+    values: Any = None
+    head: str = ""
+    tail: str = ""
+    missing: str | None = None
+    pieces: list[Any] | None = None
+
+    @property
+    def always(self) -> bool:
+        """Whether every row has this member."""
+        return self.pieces is not None or self.missing is not None or self.values.null_count == 0
+
+    def place(self, lead: str, trail: str, rows: int) -> list[Any]:
+        """The member's pieces with ``lead`` before and ``trail`` after it, where present."""
+        assert fragments is not None
+        if self.pieces is not None:
+            return [lead, *self.pieces, trail]
+        if self.values.null_count == 0:
+            return [lead + self.head, self.values, self.tail + trail]
+        joined = fragments.join([lead + self.head, self.values, self.tail + trail], rows)
+        missing = "" if self.missing is None else lead + self.missing + trail
+        return [pc.fill_null(joined, pa.scalar(missing, fragments.TEXT))]
 
 
 class Encoder:
@@ -122,12 +244,27 @@ class Encoder:
     ----------
     plan : CallPlan
         The resolved call plan.
+    columnwise : bool
+        Use the column-wise path where the plan allows it (it needs pyarrow).
+        False always uses the reference path, one dict and one
+        ``orjson.dumps`` per row, which gives the same bytes more slowly.
     """
 
-    def __init__(self, plan: CallPlan) -> None:
+    def __init__(self, plan: CallPlan, *, columnwise: bool = True) -> None:
         self.plan = plan
         self._tree, self._sources = _compile(plan.sources, plan.missing == "null")
         self._operation = plan.operation.name
+        self._layout: tuple[_Entry, ...] | None = None
+        if columnwise and fragments is not None:
+            try:
+                self._layout = _layout(self._tree, 1)
+            except (_RowDependentKeysError, TypeError):
+                self._layout = None
+
+    @property
+    def columnwise(self) -> bool:
+        """Whether this plan is encoded column-wise (else one dict per row)."""
+        return self._layout is not None
 
     def _culprit(self, row: tuple[Any, ...]) -> str:
         """Name the first column whose value cannot be encoded (the slow path)."""
@@ -152,14 +289,25 @@ class Encoder:
         -------
         EncodedSlice
         """
-        out = EncodedSlice()
         if len(positions) == 0:
-            return out
-        part = frame.iloc[positions]
+            return EncodedSlice()
+        positions = np.asarray(positions, dtype=np.int64)
+        part = _rows(frame, positions, self.plan.columns)
+        if self._layout is None:
+            return self._encode_rows(part, positions)
+        return self._encode_columns(part, positions, self._layout)
+
+    def _message_ids(self, part: pd.DataFrame) -> list[Any] | None:
+        if self.plan.message_id is None:
+            return None
+        return column_values(part[self.plan.message_id], "id")
+
+    def _encode_rows(self, part: pd.DataFrame, positions: np.ndarray) -> EncodedSlice:
+        """The reference path: one dict and one ``orjson.dumps`` per row."""
+        out = EncodedSlice()
+        calls: list[bytes] = []
         columns: list[list[Any]] = [column_values(part[s.column], s.kind) for s in self._sources]
-        ids: list[Any] | None = None
-        if self.plan.message_id is not None:
-            ids = column_values(part[self.plan.message_id], "id")
+        ids = self._message_ids(part)
         dumps, default, option = orjson.dumps, json_default, JSON_OPTIONS
         build, tree, operation = _build, self._tree, self._operation
         rows = zip(*columns, strict=True) if columns else (() for _ in range(len(positions)))
@@ -171,7 +319,129 @@ class Encoder:
                 continue
             mid = ids[i] if ids is not None else message_id_for(operation, content)
             # Splice the id before the closing brace: one encode per call.
-            out.calls.append(content[:-1] + b',"messageId":' + dumps(mid) + b"}")
+            calls.append(content[:-1] + b',"messageId":' + dumps(mid) + b"}")
             out.message_ids.append(mid)
             out.positions.append(position)
+        out.calls = calls
         return out
+
+    def _member(self, entry: _Entry, part: pd.DataFrame, bad: set[int]) -> _Member:
+        """One key of an object, for every row of the slice."""
+        assert fragments is not None
+        if entry.text is not None:
+            return _Member(pieces=[entry.text])
+        if entry.column is not None:
+            source = self._sources[entry.column]
+            values = fragments.column_json(part[source.column], source.kind, entry.depth, bad)
+            missing = entry.prefix + "null" if entry.keep_null else entry.fallback
+            return _Member(values.array, entry.prefix + values.head, values.tail, missing)
+        assert entry.children is not None
+        pieces, always = self._object(entry.children, part, bad)
+        if always or entry.forced:
+            return _Member(pieces=[entry.prefix + "{", *pieces, "}"])
+        (members,) = pieces
+        present = pc.if_else(pc.equal(members, ""), pa.scalar(None, fragments.TEXT), members)
+        return _Member(present, entry.prefix + "{", "}", entry.fallback)
+
+    def _object(
+        self, entries: tuple[_Entry, ...], part: pd.DataFrame, bad: set[int]
+    ) -> tuple[list[fragments.Piece], bool]:
+        """The pieces of one object's members, joined by commas, row by row.
+
+        Returns the pieces and whether every row has a member. Commas go on
+        the side of a member that every row has (the anchor), so nothing needs
+        trimming; without an anchor the members are joined with trailing
+        commas and the last one is cut, and the one piece returned can be "".
+        """
+        assert fragments is not None
+        rows = len(part)
+        members = [self._member(entry, part, bad) for entry in entries]
+        anchor = next((i for i, m in enumerate(members) if m.always), None)
+        if anchor is None:
+            pieces = [p for m in members for p in m.place("", ",", rows)]
+            joined = fragments.join(pieces, rows)
+            return [pc.utf8_slice_codeunits(joined, 0, -1)], False
+        placed: list[fragments.Piece] = []
+        for i, member in enumerate(members):
+            placed.extend(member.place("," if i > anchor else "", "," if i < anchor else "", rows))
+        return placed, True
+
+    def _encode_columns(
+        self, part: pd.DataFrame, positions: np.ndarray, layout: tuple[_Entry, ...]
+    ) -> EncodedSlice:
+        """The column-wise path: per-column JSON text concatenated per row by Arrow."""
+        assert fragments is not None
+        rows = len(part)
+        bad: set[int] = set()
+        members, _ = self._object(layout, part, bad)
+        keep = None
+        if bad:
+            keep = np.ones(rows, dtype=bool)
+            keep[sorted(bad)] = False
+        ids = self._message_ids(part)
+        if ids is None:
+            # The messageId is a hash of the call's content: hash each row's
+            # bytes straight from the Arrow buffer, the operation in front
+            # (blake2b over the concatenation equals message_id_for's updates).
+            content = fragments.join([self._operation + "\x00{", *members, "}"], rows)
+            if keep is not None:
+                content = content.filter(keep)
+            data, bounds = fragments.buffer(content)
+            blake2b = hashlib.blake2b
+            message_ids = [
+                blake2b(data[a:b], digest_size=16).hexdigest() for a, b in pairwise(bounds.tolist())
+            ]
+            hashed = message_ids
+            if keep is not None:
+                hashed = [""] * rows
+                for position, mid in zip(np.flatnonzero(keep).tolist(), message_ids, strict=True):
+                    hashed[position] = mid
+            id_pieces: list[fragments.Piece] = ['"', fragments.strings(hashed), '"']
+        else:
+            message_ids = ids
+            if keep is not None:
+                message_ids = [m for m, k in zip(ids, keep.tolist(), strict=True) if k]
+            texts = fragments.list_texts(ids, 1, set())
+            id_pieces = _Member(texts.array, texts.head, texts.tail, "null").place("", "", rows)
+        # Each call followed by a comma, back to back: what Calls stores.
+        calls = fragments.join(["{", *members, ',"messageId":', *id_pieces, "},"], rows)
+        if keep is not None:
+            calls = calls.filter(keep)
+        data, bounds = fragments.buffer(calls)
+        kept = positions if keep is None else positions[keep]
+        out = EncodedSlice(kept.tolist(), Calls(data, bounds), message_ids)
+        if bad:
+            self._redo(part, positions, out, sorted(bad))
+        # Hand the slice's temporaries back to the system: Arrow's allocator
+        # keeps freed pages otherwise, and a long send would hold the peak.
+        pa.default_memory_pool().release_unused()
+        return out
+
+    def _redo(
+        self, part: pd.DataFrame, positions: np.ndarray, out: EncodedSlice, rows: list[int]
+    ) -> None:
+        """Re-encode suspect rows the reference way, which names the culprit."""
+        again = self._encode_rows(part.iloc[rows], positions[rows])
+        out.invalid.update(again.invalid)
+        if not again.positions:
+            return
+        # A suspect row that encodes after all: merge it back in frame order.
+        merged = sorted(
+            [
+                *zip(out.positions, out.calls, out.message_ids, strict=True),
+                *zip(again.positions, again.calls, again.message_ids, strict=True),
+            ],
+            key=lambda item: item[0],
+        )
+        out.positions = [p for p, _, _ in merged]
+        out.calls = Calls.of(c for _, c, _ in merged)
+        out.message_ids = [m for _, _, m in merged]
+
+
+def _rows(frame: pd.DataFrame, positions: np.ndarray, columns: list[Any]) -> pd.DataFrame:
+    """The plan's columns at ``positions``; a contiguous run is a slice, not a copy."""
+    view = frame[columns] if columns else frame.iloc[:, :0]
+    first, last = int(positions[0]), int(positions[-1])
+    if last - first + 1 == len(positions) and bool(np.all(np.diff(positions) == 1)):
+        return view.iloc[first : last + 1]
+    return view.iloc[positions]

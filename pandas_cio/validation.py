@@ -424,7 +424,9 @@ def validate(plan: CallPlan, frame: pd.DataFrame) -> dict[int, str]:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", _PYSPARK_WARNING, FutureWarning)
-            schema.validate(view, lazy=True)
+            # inplace: the schema never coerces, and `view` is our own frame;
+            # without it pandera deep-copies every validated column first.
+            schema.validate(view, lazy=True, inplace=True)
     except SchemaErrors as errors:
         for position, reason in failure_reasons(plan, errors, len(view)).items():
             reasons.setdefault(position, reason)
