@@ -66,6 +66,14 @@ class CioAccessor(_Namespace):
         Leave missing values out of the call (default) or send them as null.
     progress : bool, optional
         Progress bar: None shows one for large sends in a terminal or notebook.
+    ledger : str, os.PathLike or Ledger, optional
+        Skip rows already delivered (status ``unchanged``) and record each
+        confirmed batch, so re-runs send only what changed and a killed run
+        resumes (see :mod:`pandas_cio.ledger`).
+    full_refresh : bool
+        With a ledger: send every row anyway, and record it.
+    chunk_rows : int
+        Rows encoded per slice (memory versus per-slice overhead).
 
     Column arguments such as ``user_id=`` name columns; arguments such as
     ``event=``, ``name=`` or ``object_type_id=`` take a column or one constant
