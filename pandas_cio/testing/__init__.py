@@ -2,9 +2,25 @@
 
 :class:`FakeCio` is a local HTTP fake of the Customer.io Data Pipelines API.
 With pandas_cio installed, pytest also gets the ``cio_fake`` and ``cio_client``
-fixtures (see :mod:`pandas_cio.testing._plugin`).
+fixtures (see :mod:`pandas_cio.testing._plugin`). :mod:`pandas_cio.testing.messy`
+has hypothesis strategies for messy real-world frames and named fault presets
+(``messy.flaky(rate=0.3)``, ``messy.outage()`` ...).
 """
+
+from importlib import import_module
+from typing import Any
 
 from pandas_cio.testing._server import FakeCio, Fault, RecordedRequest
 
-__all__ = ["FakeCio", "Fault", "RecordedRequest"]
+__all__ = ["FakeCio", "Fault", "RecordedRequest", "messy"]
+
+# messy (hypothesis strategies for messy frames, and named fault presets such
+# as messy.flaky(rate=0.3)) needs hypothesis, a test dependency; it is imported
+# on first use so that FakeCio works without it.
+_LAZY = {"messy": "pandas_cio.testing.messy"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return import_module(_LAZY[name])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
