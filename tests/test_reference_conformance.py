@@ -36,8 +36,7 @@ from pandas_cio.encoding import Encoder
 from pandas_cio.events import EVENTS, lookup
 from pandas_cio.operations import OPERATIONS, get_operation, operation_for_event
 from pandas_cio.schemas import plan_for
-from pandas_cio.testing import FakeCio
-from pandas_cio.testing.strategies import arguments_for, valid_frames
+from pandas_cio.testing import FakeCio, arguments_for, valid_frames
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
 URI = "urn:cio-pipelines-reference"

@@ -2,9 +2,9 @@
 
 :class:`FakeCio` is a local HTTP fake of the Customer.io Data Pipelines API.
 With pandas_cio installed, pytest also gets the ``cio_fake`` and ``cio_client``
-fixtures (see :mod:`pandas_cio.testing._plugin`). :mod:`pandas_cio.testing.messy`
-has hypothesis strategies for messy real-world frames and named fault presets
-(``messy.flaky(rate=0.3)``, ``messy.outage()`` ...).
+fixtures (see :mod:`pandas_cio.testing._plugin`). :func:`valid_frames` and
+:func:`invalid_frames` draw frames an operation accepts, or rejects on chosen
+rows (see :mod:`pandas_cio.testing.strategies`).
 """
 
 from importlib import import_module
@@ -12,15 +12,33 @@ from typing import Any
 
 from pandas_cio.testing._server import FakeCio, Fault, RecordedRequest
 
-__all__ = ["FakeCio", "Fault", "RecordedRequest", "messy"]
+__all__ = [
+    "FakeCio",
+    "Fault",
+    "INVALID_KINDS",
+    "InvalidFrame",
+    "RecordedRequest",
+    "arguments_for",
+    "invalid_frames",
+    "invalid_kinds",
+    "valid_frames",
+]
 
-# messy (hypothesis strategies for messy frames, and named fault presets such
-# as messy.flaky(rate=0.3)) needs hypothesis, a test dependency; it is imported
-# on first use so that FakeCio works without it.
-_LAZY = {"messy": "pandas_cio.testing.messy"}
+# The strategies of pandas_cio.testing.strategies need hypothesis, a test
+# dependency; they are imported on first use so that FakeCio works without it.
+_STRATEGIES = frozenset(
+    {
+        "INVALID_KINDS",
+        "InvalidFrame",
+        "arguments_for",
+        "invalid_frames",
+        "invalid_kinds",
+        "valid_frames",
+    }
+)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        return import_module(_LAZY[name])
+    if name in _STRATEGIES:
+        return getattr(import_module("pandas_cio.testing.strategies"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
