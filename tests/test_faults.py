@@ -10,6 +10,7 @@ accepted its call, and ``failed`` with a readable reason otherwise.
 
 from __future__ import annotations
 
+import re
 import signal
 import socket
 import threading
@@ -150,7 +151,9 @@ def test_retries_run_out_marks_exactly_those_batches_failed(fake: FakeCio) -> No
     assert (failed["attempts"] == 2).all()
     reasons = set(failed["error"])
     assert "HTTP 503 after 2 attempts" in reasons
-    assert any("ProtocolError" in r or "reset" in r.lower() for r in reasons)
+    # The other failures are resets, named as such.
+    readable = re.compile(r"HTTP 503 after 2 attempts|ProtocolError|ConnectionError|reset|aborted")
+    assert all(readable.search(r) for r in reasons), reasons
     assert set(failed["message_id"]).isdisjoint(fake.message_ids)
 
     # Re-sending only the failed rows delivers them, with the same messageIds.
@@ -268,4 +271,6 @@ def test_key_refused_midway_keeps_the_rows_already_sent(
     assert (result["status"] == "sent").sum() >= 5 * 10
     assert (result["http_status"] == status).any()
     refused = [r for r in fake.requests if r.status == status]
-    assert 1 <= len(refused) <= 2 * 4
+    # At most the requests already handed to the 4 workers (2 each) plus one
+    # refill for each accepted request still in flight when the key was refused.
+    assert 1 <= len(refused) <= 3 * 4
