@@ -77,7 +77,19 @@ def message_id_for(operation: str, content: bytes) -> str:
     return digest.hexdigest()
 
 
-Tree = dict[str, tuple[int, Any, bool]]
+class _Base:
+    """The key of a branch's whole-object base (a context column with fields beneath it).
+
+    A sentinel rather than a string, so that no column label (not even "")
+    can collide with it.
+    """
+
+    def __repr__(self) -> str:
+        return "BASE"
+
+
+BASE = _Base()
+Tree = dict[Any, tuple[int, Any, bool]]
 
 
 def _compile(sources: tuple[Source, ...], keep_null: bool) -> tuple[Tree, list[Source]]:
@@ -91,18 +103,18 @@ def _compile(sources: tuple[Source, ...], keep_null: bool) -> tuple[Tree, list[S
             if tag != _BRANCH:
                 # A whole-object value (a context column) with fields beneath it:
                 # keep it as the branch's base and merge the fields over it.
-                child = {"": (tag, child, False)}
+                child = {BASE: (tag, child, False)}
             node[key] = (_BRANCH, child, False)
             node = child
-        is_payload = source.kind == "json" and source.column is not None
-        if source.column is None:
+        is_payload = source.kind == "json" and not source.is_constant
+        if source.is_constant:
             leaf: tuple[int, Any, bool] = (_CONSTANT, source.value, False)
         else:
             leaf = (_COLUMN, len(columns), keep_null and is_payload)
             columns.append(source)
         last = source.path[-1]
         if last in node and node[last][0] == _BRANCH:
-            node[last][1][""] = leaf
+            node[last][1][BASE] = leaf
         else:
             node[last] = leaf
     return tree, columns
@@ -118,13 +130,13 @@ def _build(tree: Tree, row: tuple[Any, ...]) -> dict[str, Any]:
         elif tag == _CONSTANT:
             out[key] = payload
         else:
-            base = payload.get("")
+            base = payload.get(BASE)
             merged: dict[str, Any] = {}
             if base is not None:
                 value = row[base[1]] if base[0] == _COLUMN else base[1]
                 if isinstance(value, dict):
                     merged.update(value)
-            merged.update(_build({k: v for k, v in payload.items() if k != ""}, row))
+            merged.update(_build({k: v for k, v in payload.items() if k is not BASE}, row))
             # A constant object is the operation's own (an event's required
             # "properties"), so it is sent even when no column adds to it.
             if merged or (base is not None and base[0] == _CONSTANT):
@@ -171,7 +183,7 @@ def _layout(tree: Tree, depth: int) -> tuple[_Entry, ...]:
     assert fragments is not None
     entries: dict[str, _Entry] = {}
     for key, (tag, payload, keep_null) in tree.items():
-        if key == "":
+        if key is BASE:
             continue  # a branch's base, merged in by the parent below
         prefix = _prefix(key)
         if tag == _COLUMN:
@@ -179,7 +191,7 @@ def _layout(tree: Tree, depth: int) -> tuple[_Entry, ...]:
         elif tag == _CONSTANT:
             entries[key] = _Entry(key, prefix, text=prefix + fragments.value_text(payload, depth))
         else:
-            base = payload.get("")
+            base = payload.get(BASE)
             if base is not None and base[0] == _COLUMN:
                 raise _RowDependentKeysError(key)
             children = {e.key: e for e in _layout(payload, depth + 1)}

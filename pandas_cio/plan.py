@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -20,11 +20,21 @@ from .operations import Kind, Operation, Role
 from .roles import Col, Lit, resolve_column, resolve_value
 from .values import column_values
 
-__all__ = ["CallPlan", "Missing", "PayloadSpec", "Source", "make_plan"]
+__all__ = ["CONSTANT", "CallPlan", "Missing", "PayloadSpec", "Source", "make_plan"]
 
 Missing = Literal["omit", "null"]
 PERSON_ARGS = ("user_id", "anonymous_id")
 PayloadSpec = Sequence[Hashable] | Mapping[Hashable, str] | None
+
+
+class _Constant:
+    """Marks a :class:`Source` whose value is a constant rather than a column."""
+
+    def __repr__(self) -> str:
+        return "CONSTANT"
+
+
+CONSTANT: Final = _Constant()
 
 
 @dataclass(frozen=True)
@@ -39,10 +49,11 @@ class Source:
         What the values must be.
     label : str
         The argument or payload key, used in error reasons.
-    column : hashable or None
-        The source column, or None for a constant.
+    column : hashable
+        The source column, or :data:`CONSTANT` for a constant (not None:
+        None is a legal column label).
     value : Any
-        The constant when ``column`` is None.
+        The constant when ``column`` is :data:`CONSTANT`.
     nullable : bool
         Whether a row may lack the value.
     choices : tuple of str
@@ -55,11 +66,16 @@ class Source:
     path: tuple[str, ...]
     kind: Kind
     label: str
-    column: Hashable | None = None
+    column: Hashable = CONSTANT
     value: Any = None
     nullable: bool = True
     choices: tuple[str, ...] = ()
     spec: PropertySpec | None = None
+
+    @property
+    def is_constant(self) -> bool:
+        """Whether the value is one constant for every row."""
+        return self.column is CONSTANT
 
 
 @dataclass(frozen=True)
@@ -91,7 +107,7 @@ class CallPlan:
         """Every column the plan reads, each once, in call order."""
         seen: dict[Hashable, None] = {}
         for source in self.sources:
-            if source.column is not None:
+            if not source.is_constant:
                 seen.setdefault(source.column, None)
         if self.message_id is not None:
             seen.setdefault(self.message_id, None)
@@ -121,6 +137,13 @@ def _payload_columns(
         chosen = [(resolve_column(frame, arg, c), str(resolve_column(frame, arg, c))) for c in spec]
     keys: dict[str, Hashable] = {}
     for column, key in chosen:
+        if column is None or (isinstance(column, float) and column != column):
+            # A header-less CSV or a bad rename leaves labels None or NaN; sending
+            # them as keys "None"/"nan" would be an accident, so ask for a name.
+            raise ColumnError(
+                f"{arg}: a column is labelled {column!r}, which cannot be a JSON key; "
+                f"rename it, or list the columns to send with {arg}=[...]"
+            )
         if key in keys:
             raise ColumnError(
                 f"{arg}: columns {keys[key]!r} and {column!r} would both be sent as key {key!r}"
@@ -246,7 +269,7 @@ def make_plan(
                 role.path,
                 role.kind,
                 role.arg,
-                column=ref.name if isinstance(ref, Col) else None,
+                column=ref.name if isinstance(ref, Col) else CONSTANT,
                 value=_constant(operation, role, ref.value) if isinstance(ref, Lit) else None,
                 nullable=role.nullable,
                 choices=role.choices,

@@ -307,7 +307,7 @@ def _names(plan: CallPlan) -> dict[Hashable, str]:
     """Human label of each column: the argument or payload key that reads it."""
     names: dict[Hashable, str] = {}
     for source in plan.sources:
-        if source.column is not None and source.column not in names:
+        if not source.is_constant and source.column not in names:
             role = source.kind != "json" and source.spec is None
             names[source.column] = source.label if role else str(source.column)
     if plan.message_id is not None:
@@ -330,7 +330,7 @@ def build_schema(plan: CallPlan) -> pa.DataFrameSchema:
     """
     columns: dict[Any, pa.Column] = {}
     for source in plan.sources:
-        if source.column is None:
+        if source.is_constant:
             continue
         existing = columns.get(source.column)
         checks = _checks(source)

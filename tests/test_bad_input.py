@@ -135,9 +135,10 @@ def client(fake: FakeCio) -> Iterator[pandas_cio.Client]:
         yield made
 
 
-# Column labels whose data is silently left out of the call today (see the
-# strict xfail tests below); the property runs without them until that is fixed.
-UNSAFE_LABELS = (None, "")
+# Column labels that once had their data silently left out of the call (None
+# meant "constant" in the plan, "" was the encoder's base key); the tests
+# below pin the fix, and the property no longer needs to avoid them.
+UNSAFE_LABELS: tuple[object, ...] = ()
 
 
 def payload_key_clash(frame: pd.DataFrame) -> bool:
@@ -157,6 +158,11 @@ def test_messy_frames_get_one_status_per_row(
 ) -> None:
     """Any messy frame: one status per row, bad cells invalid naming the column, strict JSON."""
     fake.reset()
+    if any(c is None for c in frame.columns):
+        with pytest.raises(pandas_cio.ColumnError, match="cannot be a JSON key"):
+            frame.cio.identify(user_id="id", client=client)
+        assert fake.requests == []
+        return
     if payload_key_clash(frame):
         with pytest.raises(pandas_cio.ColumnError, match="would both be sent as key"):
             frame.cio.identify(user_id="id", client=client)
@@ -313,30 +319,19 @@ def test_column_label_kinds_do_not_confuse_roles() -> None:
     assert (result["status"] == "dry_run").all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: plan.Source uses column=None for constants, so a column "
-    "labelled None is read as a constant and its values are never sent",
-)
-def test_column_labelled_none_is_sent_or_refused(fake: FakeCio, client: pandas_cio.Client) -> None:
-    """A column labelled None is either sent (as key "None") or refused; never dropped."""
+def test_column_labelled_none_is_refused(fake: FakeCio, client: pandas_cio.Client) -> None:
+    """A column labelled None is refused before sending, never silently dropped."""
     fake.reset()
     frame = pd.DataFrame({"id": ["u1"], "x": ["kept"]})
     frame.columns = pd.Index(["id", None], dtype=object)
-    try:
-        result = frame.cio.identify(user_id="id", client=client)
-    except pandas_cio.ColumnError:
-        assert fake.requests == []
-        return
+    with pytest.raises(pandas_cio.ColumnError, match="labelled None"):
+        frame.cio.identify(user_id="id", client=client)
+    assert fake.requests == []
+    # Listing the columns to send leaves the unnamed one out, as the message says.
+    result = frame.cio.identify(user_id="id", traits=[], client=client)
     assert result["status"].tolist() == ["sent"]
-    assert fake.calls[0]["traits"] == {"None": "kept"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='known bug: the encoder uses "" as its internal key for a whole-object base, '
-    'so a trait column labelled "" is merged away and its values are never sent',
-)
 def test_column_labelled_empty_string_is_sent(fake: FakeCio, client: pandas_cio.Client) -> None:
     """A column labelled "" is sent as trait key "", or its row is invalid; never dropped."""
     fake.reset()

@@ -149,7 +149,7 @@ def _columns(plan: CallPlan) -> dict[Hashable, Source]:
     """Each column the plan reads, with the first source that reads it."""
     out: dict[Hashable, Source] = {}
     for source in plan.sources:
-        if source.column is not None:
+        if not source.is_constant:
             out.setdefault(source.column, source)
     return out
 
