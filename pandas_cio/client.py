@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 import threading
 import zlib
-from collections.abc import Callable, Generator, Iterable
+from collections.abc import Callable, Generator, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import Any
@@ -58,6 +58,8 @@ class Client:
         Requests allowed per window, retries included. Default 3,000 per 3 s.
     retry : urllib3.util.Retry or int, optional
         Retry policy, or the number of retries for the default policy (6).
+        POST is added to a policy's allowed methods if missing (urllib3 leaves
+        it out by default); pass ``retry=0`` for no retries.
     timeout : float or (float, float)
         Connect and read timeout of each attempt, in seconds.
     workers : int
@@ -69,6 +71,12 @@ class Client:
     max_call_bytes : int
         Largest single call; never above the service's limit, and lowered to
         fit in ``max_batch_bytes`` with the body's envelope.
+    ca_bundle : str, optional
+        Path to a CA bundle to verify the service's certificate against (for
+        a TLS-inspecting corporate proxy). Verification is never turned off.
+    proxies : Mapping[str, str], optional
+        Proxies by scheme, as in requests (``{"https": "http://proxy:3128"}``).
+        Environment proxy variables are not read.
 
     Examples
     --------
@@ -92,6 +100,8 @@ class Client:
         gzip: bool = False,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         max_call_bytes: int = MAX_CALL_BYTES,
+        ca_bundle: str | None = None,
+        proxies: Mapping[str, str] | None = None,
     ) -> None:
         self._key = ApiKey.from_env(api_key)
         self.region = resolve_region(region, self._key)
@@ -101,6 +111,10 @@ class Client:
         self.rate_limit = rate_limit or DEFAULT_RATE
         if retry is None or isinstance(retry, int):
             retry = default_retry() if retry is None else default_retry(retry)
+        elif retry.allowed_methods is not None and "POST" not in retry.allowed_methods:
+            # urllib3 leaves POST out by default, which would turn every retry
+            # off without a word; calls carry messageIds, so POST is safe here.
+            retry = retry.new(allowed_methods=frozenset(retry.allowed_methods) | {"POST"})
         self.retry = retry
         self.timeout = timeout
         if workers < 1:
@@ -121,7 +135,13 @@ class Client:
         self._session = requests.Session()
         self._session.mount("https://", self._adapter)
         self._session.mount("http://", self._adapter)
-        self._session.trust_env = False  # no proxies or netrc credentials sneaking in
+        # No settings from the environment: a ~/.netrc entry would replace the
+        # Authorization header. Proxies and a CA bundle are explicit instead.
+        self._session.trust_env = False
+        if ca_bundle is not None:
+            self._session.verify = ca_bundle  # still verified, against this CA
+        if proxies:
+            self._session.proxies.update(proxies)
         self._session.headers.update(
             {
                 "Authorization": self._key.authorization,

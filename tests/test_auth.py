@@ -92,3 +92,23 @@ def test_api_key_pickles_without_showing_itself() -> None:
     key = pickle.loads(pickle.dumps(ApiKey("pk_us_s3cr3t")))
     assert key.reveal() == "pk_us_s3cr3t"
     assert "s3cr3t" not in repr(key)
+
+
+def test_user_retry_policy_gets_post() -> None:
+    """A urllib3 Retry without POST would silently never retry; POST is added."""
+    from urllib3.util.retry import Retry
+
+    with Client("k", retry=Retry(total=3)) as client:
+        assert client.retry.allowed_methods is not None
+        assert "POST" in client.retry.allowed_methods
+        assert client.retry.total == 3
+
+
+def test_ca_bundle_and_proxies_are_explicit() -> None:
+    """A CA bundle keeps verification on against that CA; proxies come only from arguments."""
+    with Client("k", ca_bundle="/etc/ssl/certs/ca.pem", proxies={"https": "http://p:3128"}) as c:
+        assert c._session.verify == "/etc/ssl/certs/ca.pem"
+        assert c._session.proxies == {"https": "http://p:3128"}
+        assert c._session.trust_env is False
+    with Client("k") as plain:
+        assert plain._session.verify is True
