@@ -264,12 +264,14 @@ def test_stop_during_a_wait_abandons_the_request(
     assert "stopped" in (delivery.error or "")
 
 
-def test_policy_without_post_never_retries(rsps: responses.RequestsMock) -> None:
-    """A Retry that does not allow POST (urllib3's default) leaves a 503 final."""
+def test_policy_without_post_still_retries(rsps: responses.RequestsMock) -> None:
+    """A Retry without POST (urllib3's default) gets POST added, so a 503 is retried."""
     rsps.post(BATCH_URL, status=503)
-    with Client(KEY, retry=Retry(total=3, status_forcelist=RETRY_STATUSES)) as client:
+    rsps.post(BATCH_URL, json={})
+    policy = Retry(total=3, status_forcelist=RETRY_STATUSES, backoff_factor=0)
+    with Client(KEY, retry=policy) as client:
         delivery = client.post("/batch", BODY, RecordingStop())
-    assert (delivery.ok, delivery.attempts) == (False, 1)
+    assert (delivery.ok, delivery.attempts) == (True, 2)
 
 
 def test_debug_log_of_retries_names_path_not_body(
