@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import ctypes
 import gc
 import json
 import os
@@ -48,9 +49,10 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
 
 import pandas_cio
-from pandas_cio.batching import ENVELOPE_BYTES, MAX_BATCH_BYTES, pack
+from pandas_cio.batching import ENVELOPE_BYTES, MAX_BATCH_BYTES, Calls, pack_runs
 from pandas_cio.encoding import Encoder
 from pandas_cio.operations import get_operation
 from pandas_cio.pipeline import DEFAULT_CHUNK_ROWS
@@ -137,6 +139,24 @@ def reset_peak_rss() -> bool:
     return True
 
 
+def release_free_memory() -> None:
+    """Return memory freed while building the frame to the system before measuring.
+
+    Arrow's allocator and glibc keep freed pages; without this the peak of
+    the send would include the leftovers of generating the frame.
+    """
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def current_rss() -> int:
+    """Resident memory of this process now, in bytes."""
+    kb = _status_kb("VmRSS")
+    return 0 if kb is None else kb * 1024
+
+
 def peak_rss() -> int:
     """Peak resident memory of this process in bytes since the last reset."""
     kb = _status_kb("VmHWM")
@@ -152,19 +172,23 @@ def peak_rss() -> int:
 
 
 class SubprocessSink:
-    """A FakeCio in a child process (``python -m pandas_cio.testing._serve``)."""
+    """A sink in a child process that speaks ``pandas_cio.testing._serve``'s line protocol.
 
-    def __init__(self, latency: float) -> None:
-        self._child = subprocess.Popen(
-            [
-                sys.executable,
+    ``fast=False`` runs :class:`~pandas_cio.testing.FakeCio` there (every body
+    parsed and checked); ``fast=True`` runs ``benchmarks/fast_sink.py``.
+    """
+
+    def __init__(self, latency: float, *, fast: bool = False) -> None:
+        program = (
+            [str(Path(__file__).with_name("fast_sink.py"))]
+            if fast
+            else [
                 "-m",
                 "pandas_cio.testing._serve",
-                "--latency",
-                str(latency),
-                "--api-key",
-                API_KEY,
-            ],
+            ]
+        )
+        self._child = subprocess.Popen(
+            [sys.executable, *program, "--latency", str(latency), "--api-key", API_KEY],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -221,7 +245,9 @@ Sink = SubprocessSink | ThreadSink
 
 
 def make_sink(kind: str, latency: float) -> Sink:
-    return SubprocessSink(latency) if kind == "subprocess" else ThreadSink(latency)
+    if kind == "thread":
+        return ThreadSink(latency)
+    return SubprocessSink(latency, fast=kind == "fast")
 
 
 # The CPU floor
@@ -287,21 +313,27 @@ def _timed(stages: dict[str, float], name: str) -> Callable[[Callable[[], Any]],
 
 
 def stage_profile(frame: pd.DataFrame, sink: Sink, workers: int | None) -> dict[str, float]:
-    """Time each stage of the pipeline on its own, in the order the pipeline runs them."""
+    """Time each stage of the pipeline on its own, as the pipeline runs it.
+
+    validate: the pandera schema; encode: ``Encoder.encode`` slice by slice;
+    batch: ``pack_runs`` plus writing every body; send: those bodies through
+    ``Client.send_batches`` (the network side alone); result: marking every
+    row and building the result frame.
+    """
     stages: dict[str, float] = {}
     plan = make_plan(get_operation("identify"), frame, {"user_id": "user_id"})
     reasons = _timed(stages, "validate")(lambda: validate(plan, frame))
     positions = np.setdiff1d(np.arange(len(frame)), np.fromiter(reasons, dtype=np.int64))
     encoder = Encoder(plan)
-    calls: list[tuple[int, bytes]] = []
+    runs: list[tuple[np.ndarray, Calls]] = []
     message_ids: list[str] = []
     for start in range(0, len(positions), DEFAULT_CHUNK_ROWS):
         part = _timed(stages, "encode")(
             lambda s=start: encoder.encode(frame, positions[s : s + DEFAULT_CHUNK_ROWS])
         )
-        calls.extend(zip(part.positions, part.calls, strict=True))
+        runs.append((np.asarray(part.positions), Calls.of(part.calls)))
         message_ids.extend(part.message_ids)
-    batches = _timed(stages, "batch")(lambda: list(pack(calls)))
+    batches = _timed(stages, "batch")(lambda: list(pack_runs(runs)))
     _timed(stages, "batch")(lambda: [b.body(_SENT_AT) for b in batches])
 
     def result() -> pd.DataFrame:
@@ -340,7 +372,9 @@ class Measurement:
     requests: int
     max_in_window: int
     peak_rss: int
+    rss_before: int
     frame_bytes: int
+    load: tuple[float, float]
     floor_seconds: float
     floor_bodies: int
     stages: dict[str, float] = field(default_factory=dict)
@@ -379,7 +413,9 @@ def measure(
         # Warm imports and code paths (pandera, orjson) without touching the sink.
         frame.head(1000).cio.identify(user_id="user_id", dry_run=True, progress=False)
         client = _client(sink, workers)
-        gc.collect()
+        release_free_memory()
+        rss_before = current_rss()
+        load_before = os.getloadavg()[0]
         reset_peak_rss()
         profiler = cProfile.Profile() if profile_path else None
         with client:
@@ -393,6 +429,7 @@ def measure(
             seconds = time.perf_counter() - started
             cpu_seconds = time.process_time() - cpu_before
         rss = peak_rss()
+        load_after = os.getloadavg()[0]
         if profiler is not None and profile_path is not None:
             profiler.dump_stats(f"{profile_path}.{rows}")
         seen = sink.stats()
@@ -413,7 +450,9 @@ def measure(
         requests=int(seen["requests"]),
         max_in_window=int(seen["max_requests_in_3s"]),
         peak_rss=rss,
+        rss_before=rss_before,
         frame_bytes=frame_bytes,
+        load=(load_before, load_after),
         floor_seconds=floor_seconds,
         floor_bodies=floor_bodies,
         stages=profile,
@@ -452,7 +491,9 @@ def main_table(results: Sequence[Measurement]) -> str:
         "lost",
         "requests",
         "max requests / 3 s",
-        "peak RSS MB (budget)",
+        "peak RSS MB",
+        "RSS before MB",
+        "budget MB",
         "CPU floor rows/s",
         "ratio to floor",
     ]
@@ -464,7 +505,9 @@ def main_table(results: Sequence[Measurement]) -> str:
             f"{m.lost:,}",
             f"{m.requests:,}",
             f"{m.max_in_window:,}",
-            f"{m.peak_rss / MB:,.0f} ({m.rss_budget / MB:,.0f})",
+            f"{m.peak_rss / MB:,.0f}",
+            f"{m.rss_before / MB:,.0f}",
+            f"{m.rss_budget / MB:,.0f}",
             f"{m.floor_rate:,.0f}",
             f"{m.rate / m.floor_rate:.2f}",
         ]
@@ -526,7 +569,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=_parse_rows, default=[200_000], help="e.g. 10000,1000000")
     parser.add_argument("--latency", type=float, default=0.05, help="fake's answer delay, s")
-    parser.add_argument("--sink", choices=["subprocess", "thread"], default="subprocess")
+    parser.add_argument(
+        "--sink",
+        choices=["subprocess", "fast", "thread"],
+        default="subprocess",
+        help="FakeCio in a child process, the lean asyncio sink, or FakeCio in a thread",
+    )
     parser.add_argument("--workers", type=int, default=None, help="Client(workers=); default")
     parser.add_argument("--no-stages", dest="stages", action="store_false", help="skip profile")
     parser.add_argument("--cprofile", metavar="PATH", help="dump cProfile stats to PATH.<rows>")
@@ -576,6 +624,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for m in results
         if m.max_in_window > RATE_LIMIT_REQUESTS
     ]
+    loads = ", ".join(f"{m.rows:,} rows {m.load[0]:.1f}->{m.load[1]:.1f}" for m in results)
+    print(f"\n1-minute load average before -> after each send ({os.cpu_count()} CPUs): {loads}")
     for failure in failures:
         print(f"FAILED: {failure}", file=sys.stderr)
     if options.cprofile:

@@ -34,6 +34,7 @@ DEFAULT_TIMEOUT = (5.0, 30.0)
 # Eight requests in flight keep a 2-core machine busy encoding while the
 # network waits; raise it for high-latency links (the rate limit still holds).
 DEFAULT_WORKERS = 8
+_GZIP_LEVEL = 1
 
 
 def _sent_at() -> str:
@@ -190,7 +191,11 @@ class Client:
     def _prepare(self, path: str, body: bytes) -> requests.PreparedRequest:
         headers = {}
         if self.gzip:
-            compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # wbits 31: gzip framing
+            # Level 1: a 500 KB body of calls shrinks 4.4x in 4.7 ms, against
+            # 5.3x in 10.5 ms at the default level 6 (measured, see the README's
+            # Performance section): the faster level saves the CPU the sender
+            # needs for encoding. wbits 31: gzip framing.
+            compressor = zlib.compressobj(_GZIP_LEVEL, zlib.DEFLATED, 31)
             body = compressor.compress(body) + compressor.flush()
             headers["Content-Encoding"] = "gzip"
         request = requests.Request("POST", self.base_url + path, data=body, headers=headers)

@@ -211,7 +211,8 @@ def run(
         with Progress(len(valid), progress, f"cio.{op.name}") as bar:
             if dry_run or client is None:
                 for batch in batches:
-                    builder.mark(list(batch.positions), Status.DRY_RUN, batch=batch.number)
+                    rows = np.asarray(batch.positions, dtype=np.int64)
+                    builder.mark(rows, Status.DRY_RUN, batch=batch.number)
                     bar.update(len(batch.positions))
             else:
                 _deliver(client, batches, builder, bar, stop, sync)
@@ -248,7 +249,7 @@ def _deliver(
         stats.requests += delivery.attempts
         stats.retries += delivery.attempts - 1
         builder.mark(
-            list(batch.positions),
+            np.asarray(batch.positions, dtype=np.int64),  # one conversion, four columns
             Status.SENT if delivery.ok else Status.FAILED,
             delivery.error,
             batch=batch.number,
