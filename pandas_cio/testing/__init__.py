@@ -2,7 +2,9 @@
 
 :class:`FakeCio` is a local HTTP fake of the Customer.io Data Pipelines API.
 With pandas_cio installed, pytest also gets the ``cio_fake`` and ``cio_client``
-fixtures (see :mod:`pandas_cio.testing._plugin`). :func:`valid_frames` and
+fixtures (see :mod:`pandas_cio.testing._plugin`). :mod:`pandas_cio.testing.messy`
+has hypothesis strategies for messy real-world frames and named fault presets
+(``messy.flaky(rate=0.3)``, ``messy.outage()`` ...). :func:`valid_frames` and
 :func:`invalid_frames` draw frames an operation accepts, or rejects on chosen
 rows (see :mod:`pandas_cio.testing.strategies`).
 """
@@ -21,11 +23,15 @@ __all__ = [
     "arguments_for",
     "invalid_frames",
     "invalid_kinds",
+    "messy",
     "valid_frames",
 ]
 
-# The strategies of pandas_cio.testing.strategies need hypothesis, a test
-# dependency; they are imported on first use so that FakeCio works without it.
+# messy (hypothesis strategies for messy frames, and named fault presets such
+# as messy.flaky(rate=0.3)) needs hypothesis, a test dependency; it is imported
+# on first use so that FakeCio works without it.
+_LAZY = {"messy": "pandas_cio.testing.messy"}
+# The strategies of pandas_cio.testing.strategies need hypothesis as well.
 _STRATEGIES = frozenset(
     {
         "INVALID_KINDS",
@@ -39,6 +45,8 @@ _STRATEGIES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return import_module(_LAZY[name])
     if name in _STRATEGIES:
         return getattr(import_module("pandas_cio.testing.strategies"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
