@@ -36,6 +36,8 @@ logger = logging.getLogger("pandas_cio")
 # near 25 MB and that encoding one takes less time than the requests already
 # in flight need to finish, so the workers never wait for the encoder.
 DEFAULT_CHUNK_ROWS = 20_000
+# Rows in the first slice: about one 500 KB batch of typical calls.
+_FIRST_SLICE_ROWS = 2_000
 
 Errors = Literal["mark", "raise"]
 
@@ -63,8 +65,8 @@ def _encoded_runs(
 ) -> Iterator[tuple[np.ndarray, Calls]]:
     """Encode valid rows slice by slice; mark invalid and too-large rows on the way."""
     stats = builder.stats
-    for start in range(0, len(positions), chunk_rows):
-        part = encoder.encode(frame, positions[start : start + chunk_rows])
+    for start, stop in _slices(len(positions), chunk_rows):
+        part = encoder.encode(frame, positions[start:stop])
         for position, reason in part.invalid.items():
             builder.mark(position, Status.INVALID, reason)
         builder.message_id[part.positions] = part.message_ids
@@ -84,6 +86,20 @@ def _encoded_runs(
         stats.calls += len(calls)
         stats.call_bytes += int(sizes.sum())
         yield kept, calls
+
+
+def _slices(rows: int, chunk_rows: int) -> Iterator[tuple[int, int]]:
+    """Slice bounds that start small and double up to ``chunk_rows``.
+
+    The first request can leave as soon as about one batch of rows is encoded,
+    instead of after a whole slice: small sends finish sooner and large ones
+    start the network while the encoder is still warming up.
+    """
+    start, size = 0, min(chunk_rows, _FIRST_SLICE_ROWS)
+    while start < rows:
+        yield start, min(rows, start + size)
+        start += size
+        size = min(chunk_rows, 2 * size)
 
 
 def _pairs(runs: Iterator[tuple[np.ndarray, Calls]]) -> Iterator[tuple[int, bytes]]:
