@@ -130,10 +130,10 @@ class ResultBuilder:
         return Counter({names.get(c, "pending"): n for c, n in codes.items()})
 
     @staticmethod
-    def _nullable(values: np.ndarray, absent: np.ndarray) -> np.ndarray:
-        out = values.astype(object)
-        out[absent] = None
-        return out
+    def _nullable(values: np.ndarray, absent: np.ndarray) -> pd.arrays.IntegerArray:
+        # Straight from numpy with a mask: going through Python objects cost
+        # about 0.2 s and tens of MB per million rows.
+        return pd.arrays.IntegerArray(values.astype(np.int64), absent.copy())
 
     def build(self, unfinished: str | None = None) -> pd.DataFrame:
         """Return the result frame.
@@ -155,10 +155,8 @@ class ResultBuilder:
                 "status": status,
                 "error": pd.array(self.error, dtype="string"),
                 "message_id": pd.array(self.message_id, dtype="string"),
-                "batch": pd.array(self._nullable(self.batch, self.batch < 0), dtype="Int64"),
-                "http_status": pd.array(
-                    self._nullable(self.http_status, self.http_status == 0), dtype="Int64"
-                ),
+                "batch": self._nullable(self.batch, self.batch < 0),
+                "http_status": self._nullable(self.http_status, self.http_status == 0),
                 "attempts": self.attempts.astype(np.int64),
             },
             index=self.index.copy(),
