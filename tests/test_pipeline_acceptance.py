@@ -215,3 +215,31 @@ def test_every_row_gets_exactly_one_status(fake: FakeCio, frame: pd.DataFrame) -
     assert set(sent["message_id"]) == set(fake.message_ids)
     assert (result["status"] == "invalid").sum() >= frame["id"].isna().sum()
     assert_strict_and_bounded(fake)
+
+
+def test_batch_http_status_and_attempts_describe_the_real_request(fake: FakeCio) -> None:
+    """Rows sharing a batch number arrived in one request; its status and attempts are theirs."""
+    fake.reset()
+    fake.inject(Fault(status=503, count=2, paths=("/batch",)))
+    frame = people_frame(3_000)
+    try:
+        with client_for(fake, max_batch_bytes=40_000) as client:
+            result = frame.cio.identify(user_id="id", client=client)
+    finally:
+        fake.clear_faults()
+    sent = result[result["status"] == "sent"]
+    accepted = [
+        {call["messageId"] for call in json.loads(r.body)["batch"]}
+        for r in fake.requests
+        if r.accepted
+    ]
+    by_batch = sent.groupby("batch")["message_id"].agg(set)
+    assert sorted(map(sorted, by_batch)) == sorted(map(sorted, accepted))
+    assert (sent["http_status"] == 200).all()
+    assert (sent["attempts"] >= 1).all()
+    # Every request the server saw, the two retried 503s included, is one attempt of a batch.
+    assert sent.groupby("batch")["attempts"].first().sum() == len(fake.requests)
+    assert result.attrs["cio"]["requests"] == len(fake.requests)
+    unsent = result[result["status"] != "sent"]
+    assert unsent["batch"].isna().all() and unsent["http_status"].isna().all()
+    assert (unsent["attempts"] == 0).all()
