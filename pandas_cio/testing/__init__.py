@@ -1,6 +1,10 @@
 """Helpers for testing code that uses pandas_cio, without credentials or a network.
 
-:class:`FakeCio` is a local HTTP fake of the Customer.io Data Pipelines API.
+:class:`FakeCio` is a local HTTP fake of the Customer.io Data Pipelines API, with
+its permissive and strict (``X-Strict-Mode: 1``) modes. ``FakeCio().journeys`` is
+a :class:`Journeys` model of what the accepted calls do in Customer.io Journeys:
+people, objects, relationships, devices, events and the rest, as records
+(:class:`Event`, :class:`Device`, :class:`Dropped` ...).
 With pandas_cio installed, pytest also gets the ``cio_fake`` and ``cio_client``
 fixtures (see :mod:`pandas_cio.testing._plugin`). :mod:`pandas_cio.testing.messy`
 has hypothesis strategies for messy real-world frames and named fault presets
@@ -12,14 +16,34 @@ rows (see :mod:`pandas_cio.testing.strategies`).
 from importlib import import_module
 from typing import Any
 
-from pandas_cio.testing._server import FakeCio, Fault, RecordedRequest
+from pandas_cio.testing._journeys import Journeys
+from pandas_cio.testing._journeys_types import (
+    Deletion,
+    DeliveryMetric,
+    Device,
+    Dropped,
+    Event,
+    Merge,
+    Suppression,
+)
+from pandas_cio.testing._server import STRICT_HEADER, FakeCio, Fault, RecordedRequest, Refusal
 
 __all__ = [
+    "STRICT_HEADER",
+    "DeliveryMetric",
+    "Deletion",
+    "Device",
+    "Dropped",
+    "Event",
     "FakeCio",
     "Fault",
     "INVALID_KINDS",
     "InvalidFrame",
+    "Journeys",
+    "Merge",
     "RecordedRequest",
+    "Refusal",
+    "Suppression",
     "arguments_for",
     "invalid_frames",
     "invalid_kinds",

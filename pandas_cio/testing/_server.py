@@ -4,9 +4,12 @@
 a background thread and answers like the documented contract of the service:
 the same endpoints, the same authentication, the same size limits, including
 the service's habit of answering 200 while silently dropping data that is over
-a limit. Everything it sees is recorded, so a test can send through any HTTP
-client and then assert on what arrived. Faults (error statuses, connection
-resets, hangs) are injected with :class:`Fault`.
+a limit or of a shape it refuses, and its strict mode (``X-Strict-Mode: 1``),
+which answers 400 instead. Everything it sees is recorded, so a test can send
+through any HTTP client and then assert on what arrived. Faults (error
+statuses, connection resets, hangs) are injected with :class:`Fault`. What the
+accepted calls do in Customer.io Journeys is modelled by
+:class:`~pandas_cio.testing.Journeys`, at :attr:`FakeCio.journeys`.
 """
 
 from __future__ import annotations
@@ -21,21 +24,31 @@ import socket
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
 import orjson
 
+from pandas_cio.testing._api_checks import CALL_TYPES, call_problem
 from pandas_cio.testing._http import Handler, Server
+from pandas_cio.testing._journeys import Journeys
 from pandas_cio.testing._types import BASE_PATH, Fault, RecordedRequest, endpoint_of
 
-__all__ = ["CALL_TYPES", "FakeCio", "Fault", "RecordedRequest"]
+__all__ = ["CALL_TYPES", "STRICT_HEADER", "FakeCio", "Fault", "RecordedRequest", "Refusal"]
 
 logger = logging.getLogger("pandas_cio.testing")
 
-#: The call types the service accepts, one endpoint each, plus ``/batch``.
-CALL_TYPES: frozenset[str] = frozenset({"identify", "track", "page", "screen", "group", "alias"})
+#: A test hook deciding that the service refuses a call: the reason, or None to accept it.
+Refusal = Callable[[dict[str, Any]], "str | None"]
+
+#: The header that turns on the service's strict mode; its value is ``"1"``.
+STRICT_HEADER = "X-Strict-Mode"
+
+# A strict-mode 400 lists at most this many reasons, so that a refused batch of
+# thousands of calls does not answer with a body as large as the request.
+_MAX_LISTED_ERRORS = 20
 
 #: The documented limits: one call at most 32 KB, one request body at most 500 KB.
 MAX_CALL_BYTES = 32 * 1024
@@ -84,13 +97,33 @@ class FakeCio:
        empty password, or ``Authorization: Bearer KEY``; otherwise 401;
     4. the body is read (``Content-Length`` or chunked) and gunzipped when it
        has ``Content-Encoding: gzip``; it must be a JSON object (strict JSON:
-       NaN and Infinity are refused), and for ``/batch`` hold a ``batch`` list
-       of objects whose ``type`` is a known call type; otherwise 400;
-    5. a body over ``max_body_bytes`` (uncompressed) is answered 200 and
-       dropped whole, counted in :attr:`dropped_bodies`;
-    6. each call over ``max_call_bytes`` (its compact JSON) is dropped and
-       counted in :attr:`dropped_calls`; the others are accepted;
-    7. the fake sleeps :attr:`latency` seconds, then answers 200 ``{}``.
+       NaN and Infinity are refused), and for ``/batch`` hold a ``batch``
+       list; otherwise 400, in either mode;
+    5. each call is checked: the reference spec's shape
+       (:func:`~pandas_cio.testing._api_checks.call_problem`: a known
+       ``type``, a ``userId`` or ``anonymousId`` where the spec needs one,
+       ``event`` for track, objects for ``traits`` / ``properties`` /
+       ``context``...), at most ``max_call_bytes`` (its compact JSON), and the
+       test's refusal hooks (``refuse=`` and :meth:`refuse`); a body over
+       ``max_body_bytes`` (uncompressed) refuses all its calls;
+    6. in strict mode (the request has the header ``X-Strict-Mode: 1``) a
+       request with any refused call answers 400 and accepts nothing, not even
+       its good calls; the body is ``{"error": FIRST_REASON, "errors":
+       [{"message": REASON}, ...]}`` (at most 20 listed, reasons name fields,
+       never values; the real service's wording is not documented, so this
+       shape is the fake's own). Without the header the request answers 200:
+       refused calls are dropped (the size drops counted in
+       :attr:`dropped_calls` and :attr:`dropped_bodies`), each recorded in
+       ``journeys.dropped`` with ``by="pipelines_api"``, and the others are
+       accepted;
+    7. accepted calls go to :attr:`journeys`, the model of what Customer.io
+       Journeys does with them;
+    8. the fake sleeps :attr:`latency` seconds, then answers 200 ``{}``.
+
+    All-or-nothing in strict mode is the safe reading of the service's
+    contract (it documents a 400 for the request, no per-call result for
+    ``/batch``): a client that splits a refused batch and re-sends the halves
+    never gets a call recorded twice.
 
     Everything is recorded before the answer is sent, so once a client has its
     response the records already show the request. Latency comes after
@@ -116,6 +149,18 @@ class FakeCio:
         Seed of the generator that decides whether a probabilistic fault fires.
     max_call_bytes, max_body_bytes : int
         The size limits, defaulting to the service's 32 KB and 500 KB.
+    refuse : callable or None
+        A test hook: called with each call, returns a reason (the service
+        refuses the call) or None. More can be added with :meth:`refuse`.
+    journeys : bool or None
+        Model what lands in Journeys (:attr:`journeys`). None, the default,
+        follows ``keep_calls``, so that benchmarks keep memory flat.
+
+    Attributes
+    ----------
+    journeys : Journeys
+        What the accepted calls did in Customer.io Journeys, and what was
+        dropped on the way; empty when modelling is off.
 
     Examples
     --------
@@ -123,8 +168,17 @@ class FakeCio:
     >>> with FakeCio() as fake:
     ...     r = requests.post(f"{fake.url}/track", auth=(fake.api_key, ""),
     ...                       json={"userId": "1", "event": "Signed Up"})
-    ...     r.status_code, fake.calls[0]["type"]
-    (200, 'track')
+    ...     r.status_code, fake.calls[0]["type"], fake.journeys.events("1")[0].name
+    (200, 'track', 'Signed Up')
+
+    Strict mode, and a test that makes the service refuse chosen calls:
+
+    >>> with FakeCio(refuse=lambda call: "no" if call.get("event") == "Bad" else None) as fake:
+    ...     r = requests.post(f"{fake.url}/track", auth=(fake.api_key, ""),
+    ...                       headers={"X-Strict-Mode": "1"},
+    ...                       json={"userId": "1", "event": "Bad"})
+    ...     r.status_code, r.json()["error"], fake.calls
+    (400, 'no', [])
     """
 
     def __init__(
@@ -138,6 +192,8 @@ class FakeCio:
         seed: int = 0,
         max_call_bytes: int = MAX_CALL_BYTES,
         max_body_bytes: int = MAX_BODY_BYTES,
+        refuse: Refusal | None = None,
+        journeys: bool | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("api_key must be a non-empty string")
@@ -152,6 +208,9 @@ class FakeCio:
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._faults: list[_FaultSlot] = []
+        self._refusals: list[Refusal] = [] if refuse is None else [refuse]
+        self.model_journeys = keep_calls if journeys is None else journeys
+        self.journeys = Journeys()
         self._requests: list[RecordedRequest] = []
         self._calls: list[dict[str, Any]] = []
         self._message_ids: list[str] = []
@@ -259,8 +318,34 @@ class FakeCio:
         with self._lock:
             self._faults.clear()
 
+    def refuse(self, predicate: Refusal) -> None:
+        """Make the service refuse the calls for which ``predicate`` returns a reason.
+
+        A refused call answers 400 in strict mode and is dropped silently
+        otherwise, like a call whose shape the service refuses.
+
+        Parameters
+        ----------
+        predicate : callable
+            Called with each call (a dict, as sent); returns the reason, which
+            the 400 body carries, or None to accept the call.
+
+        Examples
+        --------
+        >>> fake = FakeCio()
+        >>> fake.refuse(lambda call: "blocked" if call.get("userId") == "u7" else None)
+        """
+        with self._lock:
+            self._refusals.append(predicate)
+
+    def clear_refusals(self) -> None:
+        """Remove every refusal hook, including the one given as ``refuse=``."""
+        with self._lock:
+            self._refusals.clear()
+
     def reset(self) -> None:
-        """Forget every record and counter, keeping the faults and re-seeding the generator."""
+        """Forget every record, counter and the Journeys model; keep faults, refusals; re-seed."""
+        self.journeys.reset()
         with self._lock:
             self._requests.clear()
             self._calls.clear()
@@ -383,6 +468,8 @@ class FakeCio:
         calls: list[dict[str, Any]] | None = None,
         dropped_calls: int = 0,
         dropped_body: bool = False,
+        refused: list[tuple[Any, str]] | None = None,
+        context: Any = None,
     ) -> None:
         record = RecordedRequest(
             path=path,
@@ -403,6 +490,12 @@ class FakeCio:
                     self._calls.extend(calls)
             self._dropped_calls += dropped_calls
             self._dropped_bodies += int(dropped_body)
+            # Under the fake's lock, so the model sees calls in the order accepted.
+            if self.model_journeys:
+                for call, reason in refused or ():
+                    self.journeys.refused(call, reason)
+                if calls:
+                    self.journeys.ingest(calls, context=context)
 
     def _sleep(self, seconds: float) -> None:
         if seconds > 0:
@@ -448,17 +541,26 @@ class FakeCio:
                 raise _RequestError(401, "missing or invalid API key")
             if body_error is not None:
                 raise body_error
-            calls = _parse_calls(endpoint.strip("/"), body)
+            calls, context = _parse_calls(endpoint.strip("/"), body)
         except _RequestError as exc:
             self._record(handler, path, body, exc.status, arrived)
             self._sleep(self.latency)
             handler.answer(exc.status, _error_body(exc.message))
             return
 
-        if len(body) > self.max_body_bytes:
-            self._record(handler, path, body, 200, arrived, dropped_body=True)
+        strict = handler.headers.get(STRICT_HEADER, "").strip().lower() in ("1", "true")
+        body_over = len(body) > self.max_body_bytes
+        refused, oversized = self._refused(calls, body_over)
+        if strict and refused:
+            self._record(handler, path, body, 400, arrived)
+            self._sleep(self.latency)
+            handler.answer(400, _strict_error_body([reason for _, reason in refused]))
+            return
+        if body_over:
+            self._record(handler, path, body, 200, arrived, dropped_body=True, refused=refused)
         else:
-            kept = [c for c in calls if len(orjson.dumps(c)) <= self.max_call_bytes]
+            refused_ids = {id(call) for call, _ in refused}
+            kept = [c for c in calls if id(c) not in refused_ids]
             self._record(
                 handler,
                 path,
@@ -467,10 +569,34 @@ class FakeCio:
                 arrived,
                 accepted=True,
                 calls=kept,
-                dropped_calls=len(calls) - len(kept),
+                dropped_calls=oversized,
+                refused=refused,
+                context=context,
             )
         self._sleep(self.latency)
         handler.answer(200, _JSON_EMPTY)
+
+    def _refused(self, calls: list[Any], body_over: bool) -> tuple[list[tuple[Any, str]], int]:
+        """The calls the service refuses, with reasons, and how many were over the size limit."""
+        if body_over:
+            too_big = f"request body over {self.max_body_bytes} bytes"
+            return [(call, too_big) for call in calls], 0
+        with self._lock:
+            hooks = list(self._refusals)
+        refused: list[tuple[Any, str]] = []
+        oversized = 0
+        for call in calls:
+            reason: str | None = call_problem(call)
+            if reason is None and len(orjson.dumps(call)) > self.max_call_bytes:
+                reason = f"call over {self.max_call_bytes} bytes"
+                oversized += 1
+            for hook in hooks:
+                if reason is not None:
+                    break
+                reason = hook(call)
+            if reason is not None:
+                refused.append((call, reason))
+        return refused, oversized
 
     def _authorized(self, header: str | None) -> bool:
         if not header:
@@ -502,8 +628,12 @@ def _decompress(raw: bytes, encoding: str) -> bytes:
     raise _RequestError(415, f"unsupported Content-Encoding {encoding!r}")
 
 
-def _parse_calls(endpoint: str, body: bytes) -> list[dict[str, Any]]:
-    """Return the calls in a request body, or raise a 400 ``_RequestError``."""
+def _parse_calls(endpoint: str, body: bytes) -> tuple[list[Any], Any]:
+    """Return a body's calls and the batch's own context, or raise a 400 ``_RequestError``.
+
+    Only the request as a whole is checked here; each call's shape is checked
+    by :func:`call_problem`, which refuses per call (400 only in strict mode).
+    """
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -515,15 +645,18 @@ def _parse_calls(endpoint: str, body: bytes) -> list[dict[str, Any]]:
         # in the sender, so refuse it rather than guess.
         if payload.setdefault("type", endpoint) != endpoint:
             raise _RequestError(400, f"type {payload['type']!r} sent to /{endpoint}")
-        return [payload]
+        return [payload], None
     batch = payload.get("batch")
     if not isinstance(batch, list):
         raise _RequestError(400, "/batch body must hold a 'batch' list")
-    for i, call in enumerate(batch):
-        if not isinstance(call, dict) or call.get("type") not in CALL_TYPES:
-            raise _RequestError(400, f"batch[{i}] must be an object with a known 'type'")
-    return batch
+    return batch, payload.get("context")
 
 
 def _error_body(message: str) -> bytes:
     return orjson.dumps({"error": message})
+
+
+def _strict_error_body(reasons: list[str]) -> bytes:
+    """The strict-mode 400 body: the first reason, and the distinct reasons listed."""
+    distinct = list(dict.fromkeys(reasons))[:_MAX_LISTED_ERRORS]
+    return orjson.dumps({"error": reasons[0], "errors": [{"message": r} for r in distinct]})
