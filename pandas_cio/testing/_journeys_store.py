@@ -47,6 +47,9 @@ class _Profile:
     kind: str
     attributes: dict[str, Any] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
+    # Every identifier that finds this profile, so that merges and deletions
+    # touch only its own index entries.
+    keys: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def person(self) -> str | None:
@@ -137,13 +140,22 @@ class Store:
         if profile is None:
             kind, value = identifier
             key = "cio_" + value if kind == "cio_id" else value
-            profile = self.profiles[identifier] = _Profile(key, kind)
+            profile = _Profile(key, kind)
+            self._bind(identifier, profile)
         return profile
+
+    def _bind(self, identifier: tuple[str, str], profile: _Profile) -> None:
+        """Make ``identifier`` find ``profile``, taking it from any profile it found before."""
+        previous = self.profiles.get(identifier)
+        if previous is not None:
+            previous.keys.discard(identifier)
+        self.profiles[identifier] = profile
+        profile.keys.add(identifier)
 
     def _index_email(self, profile: _Profile) -> None:
         email = profile.attributes.get("email")
-        if isinstance(email, str) and email:
-            self.profiles.setdefault(("email", email), profile)
+        if isinstance(email, str) and email and ("email", email) not in self.profiles:
+            self._bind(("email", email), profile)
 
     def _absorb(self, into: _Profile, other: _Profile) -> None:
         """Move ``other``'s attributes (where ``into`` has none) and events into ``into``."""
@@ -151,12 +163,13 @@ class Store:
             into.attributes.setdefault(name, value)
         moved = [replace(e, person=into.person) for e in other.events]
         into.events.extend(moved)
-        for key in [k for k, p in self.profiles.items() if p is other]:
-            self.profiles[key] = into
+        for key in list(other.keys):
+            self._bind(key, into)
 
     def _forget(self, profile: _Profile) -> None:
-        for key in [k for k, p in self.profiles.items() if p is profile]:
+        for key in profile.keys:
             del self.profiles[key]
+        profile.keys.clear()
 
     def _drop(self, call: dict[str, Any], action: str, reason: str) -> None:
         self.dropped.append(_dropped(call, action, reason))
@@ -204,7 +217,7 @@ class Store:
             anonymous = self.profiles.get(("anonymous_id", anonymous_id))
             if anonymous is not None and anonymous is not profile:
                 self._absorb(profile, anonymous)
-            self.profiles[("anonymous_id", anonymous_id)] = profile
+            self._bind(("anonymous_id", anonymous_id), profile)
         profile.attributes.update(attributes)
         self._index_email(profile)
         object_id = traits.get("objectId")
@@ -338,7 +351,10 @@ class Store:
         other = self.profiles.get(secondary_id)
         if other is not None and other is not into:
             self._absorb(into, other)
-            self.profiles.pop(secondary_id, None)
+            # The secondary's own id no longer finds anyone; its email and
+            # anonymous ids now find the primary.
+            del self.profiles[secondary_id]
+            into.keys.discard(secondary_id)
         self.merges.append(Merge(primary, secondary, _message_id(call)))
 
     def _person_action(self, call: dict[str, Any], action: str) -> str | None:
