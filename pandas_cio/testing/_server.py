@@ -209,7 +209,7 @@ class FakeCio:
         self._lock = threading.Lock()
         self._faults: list[_FaultSlot] = []
         self._refusals: list[Refusal] = [] if refuse is None else [refuse]
-        self.model_journeys = keep_calls if journeys is None else journeys
+        self._model_journeys = keep_calls if journeys is None else journeys
         self.journeys = Journeys()
         self._requests: list[RecordedRequest] = []
         self._calls: list[dict[str, Any]] = []
@@ -491,7 +491,7 @@ class FakeCio:
             self._dropped_calls += dropped_calls
             self._dropped_bodies += int(dropped_body)
             # Under the fake's lock, so the model sees calls in the order accepted.
-            if self.model_journeys:
+            if self._model_journeys:
                 for call, reason in refused or ():
                     self.journeys.refused(call, reason)
                 if calls:
