@@ -121,6 +121,30 @@ class Journeys:
                 profiles = [] if found is None else [found]
             return [e for p in profiles for e in p.events]
 
+    def landed(self, message_id: str) -> bool:
+        """Return whether the call with this ``messageId`` changed anything in Journeys.
+
+        Parameters
+        ----------
+        message_id : str
+            The call's ``messageId``.
+
+        Returns
+        -------
+        bool
+            True when at least one of the call's actions applied, in whole or
+            in part (see :attr:`Dropped.partial`); False for a call the API or
+            the destination dropped, a repeated event id, or an unknown id.
+        """
+        with self._lock:
+            return message_id in self._s.landed
+
+    @property
+    def landed_ids(self) -> frozenset[str]:
+        """The ``messageId`` of every call that changed something in Journeys."""
+        with self._lock:
+            return frozenset(self._s.landed)
+
     @property
     def event_ids(self) -> frozenset[str]:
         """Ids of the events, page and screen views Journeys holds: one each (it de-duplicates)."""

@@ -307,13 +307,15 @@ def attribute_problem(attributes: dict[str, Any], *, max_count: int | None = Non
     return None
 
 
-def event_problem(name: str, data: dict[str, Any]) -> str | None:
+def event_problem(name: str | None, data: dict[str, Any]) -> str | None:
     """Return why Journeys refuses an event with this name and data, or None.
 
     Parameters
     ----------
-    name : str
-        The event name (a page URL or screen name for those views).
+    name : str or None
+        The event name; None skips the name check. The model checks it for
+        custom events only: Customer.io documents the 100-byte limit for track
+        calls, and a page view is named by its URL, which is often longer.
     data : dict
         The event's attributes.
 
@@ -321,7 +323,7 @@ def event_problem(name: str, data: dict[str, Any]) -> str | None:
     -------
     str or None
     """
-    if len(name.encode()) > MAX_EVENT_NAME_BYTES:
+    if name is not None and len(name.encode()) > MAX_EVENT_NAME_BYTES:
         return f"event name is over {MAX_EVENT_NAME_BYTES} bytes"
     if _size(data) > MAX_EVENT_DATA_BYTES:
         return f"event data is over {MAX_EVENT_DATA_BYTES} bytes"

@@ -104,6 +104,8 @@ class Store:
         self.suppressed: set[str] = set()
         self.metrics: list[DeliveryMetric] = []
         self.dropped: list[Dropped] = []
+        # messageIds of calls at least one action applied.
+        self.landed: set[str] = set()
 
     def apply(self, call: dict[str, Any], context: Any = None) -> None:
         """Apply one accepted call; ``context`` is its ``/batch`` request's own context."""
@@ -111,8 +113,14 @@ class Store:
             own = call.get("context")
             merged = _deep_merge(context, own if isinstance(own, dict) else {})
             call = {**call, "context": merged}
+        landed = False
         for action in act.actions_for(call):
+            before = len(self.dropped)
             getattr(self, _method(action))(call, action)
+            landed = landed or all(d.partial for d in self.dropped[before:])
+        message_id = _message_id(call)
+        if landed and message_id is not None:
+            self.landed.add(message_id)
 
     def refused(self, call: Any, reason: str) -> None:
         """Record a call the Data Pipelines API refused."""
@@ -247,7 +255,7 @@ class Store:
             # buildPayload adds anonymous_id to the body's attributes: the event data.
             attributes["anonymous_id"] = anonymous_id
         attributes = act.convert_attributes(attributes)
-        problem = act.event_problem(str(name), attributes)
+        problem = act.event_problem(str(name) if kind == "event" else None, attributes)
         if problem:
             self._drop(call, action, problem)
             return
@@ -330,9 +338,8 @@ class Store:
             # The object still lands; these traits do not (the destination reads
             # object attributes only from traits.objectAttributes).
             names = ", ".join(ignored)
-            self._drop(
-                call, action, f"traits outside objectAttributes are not object attributes: {names}"
-            )
+            reason = f"traits outside objectAttributes are not object attributes: {names}"
+            self.dropped.append(replace(_dropped(call, action, reason), partial=True))
         self.objects.setdefault((type_id, str(object_id)), {}).update(attributes)
         member = _text(call.get("userId")) or _text(call.get("anonymousId"))
         if member is not None:

@@ -202,6 +202,9 @@ class Dropped:
         What was missing or wrong, naming fields, never quoting their values.
     by : {"pipelines_api", "journeys"}
         The stage that dropped it.
+    partial : bool
+        True when the call still landed in part and only what ``reason``
+        names was lost (a group call's traits outside ``objectAttributes``).
     """
 
     message_id: str | None
@@ -210,3 +213,4 @@ class Dropped:
     action: str
     reason: str
     by: Literal["pipelines_api", "journeys"] = "journeys"
+    partial: bool = False

@@ -602,3 +602,24 @@ def test_concurrent_ingest_keeps_every_call() -> None:
         t.join()
     assert len(j.event_ids) == 1600 and len(j.events()) == 1600
     assert j.people == {f"u{w}": {"n": 199} for w in range(8)}
+
+
+def test_landed_tells_applied_calls_from_dropped_ones() -> None:
+    """landed() is True for calls that changed something, also in part, False for drops."""
+    j = fed(
+        identify(plan="pro"),
+        {"type": "page", "userId": "u1", "properties": {}},
+        {"type": "group", "groupId": "g", "traits": {"flat": 1}},
+        track("Application Installed"),
+        track("E", messageId="m0"),
+    )
+    assert j.landed_ids == {"m0", "m2", "m3"}
+    assert j.landed("m0") and not j.landed("m1") and not j.landed("nope")
+    assert [d.partial for d in j.dropped] == [False, True, False]
+
+
+def test_long_page_urls_are_not_held_to_the_event_name_limit() -> None:
+    """The 100-byte name limit is for custom events; a page view is named by a long URL."""
+    url = "https://example.com/" + "p" * 200
+    j = fed({"type": "page", "userId": "u1", "properties": {"url": url}})
+    assert [v.name for v in j.page_views] == [url]
