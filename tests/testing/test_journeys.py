@@ -623,3 +623,10 @@ def test_long_page_urls_are_not_held_to_the_event_name_limit() -> None:
     url = "https://example.com/" + "p" * 200
     j = fed({"type": "page", "userId": "u1", "properties": {"url": url}})
     assert [v.name for v in j.page_views] == [url]
+
+
+def test_events_by_email_land_on_the_person_with_that_email() -> None:
+    """A track whose userId is an email address lands on the person holding that email."""
+    j = fed(identify(email="a@example.com"), track("Clicked", "a@example.com"))
+    assert [(e.name, e.person) for e in j.events("u1")] == [("Clicked", "u1")]
+    assert j.people == {"u1": {"email": "a@example.com"}}
