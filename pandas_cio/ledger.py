@@ -25,10 +25,13 @@ call": a row is never skipped because of a different row. With
 ``message_id=`` naming your own id column, your ids are the identity instead.
 
 Only confirmed batches are recorded, each in one transaction, so a crash,
-SIGKILL or Ctrl-C at any moment leaves the ledger true: it may miss batches
-that were in flight (they are sent again on the next run, with the same
-messageIds, so the service drops the repeats), but it never lists a call the
-service did not confirm.
+SIGKILL or Ctrl-C at any moment leaves the ledger true: it never lists a call
+the service did not confirm. After a SIGKILL it may miss every batch the
+client held at that moment, up to ``2 * workers`` of them: queued, in flight,
+or answered but not yet recorded (answers are recorded by the main thread,
+between the slices it encodes). The next run sends those again with the same
+messageIds, so the service drops the repeats. Ctrl-C and SIGTERM wait for the
+requests in flight and record them.
 
 Plugging in another store
 -------------------------
