@@ -86,7 +86,10 @@ class SendReport:
     come from ``result.attrs["cio"]`` when it describes this very frame; when
     the attrs were lost or belong to a larger frame (after filtering), the
     counters that the frame itself records are derived from it and the rest
-    (bytes, duration) are None.
+    (bytes, duration, split batches) are None. Derived requests are exact
+    unless refused calls were isolated: a row's ``attempts`` then sums every
+    request that carried it, and the requests of the intermediate halves
+    cannot be told apart in the frame, so they are counted more than once.
 
     Attributes
     ----------
