@@ -113,6 +113,7 @@ _SEND_OPTIONS = {
     "chunk_rows",
     "ledger",
     "full_refresh",
+    "max_split_requests",
 }
 # Rows that need nothing more stay out of --rejects.
 _KEEP = tuple(status.value for status in Status if status.ok)
@@ -472,6 +473,13 @@ def _add_shared_options(shared: argparse.ArgumentParser) -> None:
         help="with --ledger: send every row even if recorded as delivered, and record it",
     )
     send.add_argument(
+        "--max-split-requests",
+        type=int,
+        metavar="N",
+        help="extra requests allowed to isolate calls the service refuses, which become "
+        "'rejected' (default 2000; 0: fail a refused batch's rows instead)",
+    )
+    send.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -709,6 +717,10 @@ def _send(args: argparse.Namespace) -> int:
         raise UsageError("--full-refresh only means something with --ledger")
     if args.ledger:
         arguments.update(ledger=args.ledger, full_refresh=args.full_refresh)
+    if args.max_split_requests is not None:
+        if args.max_split_requests < 0:
+            raise UsageError("--max-split-requests must be 0 or more")
+        arguments["max_split_requests"] = args.max_split_requests
     if args.file == "-" and not args.format:
         raise UsageError("reading standard input needs --format")
     fmt = file_format(args.file, args.format)

@@ -218,6 +218,7 @@ def run(
     plan = make_plan(op, frame, args, payload, missing=missing)
     builder = ResultBuilder(frame.index, op.name)
     builder.stats.dry_run = dry_run
+    splitter = Splitter(builder.stats, max_split_requests)  # checks the limit
 
     reasons = validate(plan, frame)
     if reasons:
@@ -247,7 +248,6 @@ def run(
     else:
         # Without a ledger, bodies are cut from each slice's buffer with arrays.
         batches = _counted(pack_runs(runs, max_batch_bytes=max_body), builder)
-    splitter = Splitter(builder.stats, max_split_requests)
     try:
         with sigterm_raises(), Progress(len(valid), progress, f"cio.{op.name}") as bar:
             if dry_run or client is None:

@@ -278,3 +278,23 @@ def test_feed_sends_halves_first_and_numbers_in_send_order() -> None:
     assert stats.split_batches == 2
     with pytest.raises(ValueError, match="one call"):
         whole[0].halves()
+
+
+def test_cli_max_split_requests_zero_fails_the_refused_batch(
+    strict: StrictService,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--max-split-requests 0: one request, its rows failed, exit 1; a negative value is usage."""
+    source, out = tmp_path / "people.csv", tmp_path / "out.csv"
+    people(50, [10]).to_csv(source, index=False)
+    monkeypatch.setenv("CIO_API_KEY", KEY)
+    monkeypatch.delenv("CIO_REGION", raising=False)
+    argv = ["identify", str(source), "--user-id", "id", "--out", str(out)]
+    assert cli.main([*argv, "--max-split-requests", "0"]) == cli.EXIT_NOT_ALL_SENT
+    assert len(strict.requests) == 1
+    assert set(pd.read_csv(out)["status"]) == {"failed"}
+    assert cli.main([*argv, "--max-split-requests", "-1"]) == cli.EXIT_USAGE
+    assert "--max-split-requests" in capsys.readouterr().err
+    assert len(strict.requests) == 1
