@@ -10,9 +10,10 @@ reason.
 
 Cost, for a batch of ``n`` calls of which ``k`` are refused: about
 ``2 * k * log2(n / k)`` extra requests (22 for one refused call in a full
-500 KB batch of 1,800 calls, each level of the search re-sending the refused
-half's bytes, about 1 MB in all), and as many round trips one after another
-at worst, since a half is known to need splitting only once it is answered.
+500 KB batch of 1,800 calls; each level of the search re-sends the refused
+half's bytes, about 1 MB in all), and about ``log2(n)`` round trips one after
+another (11), since a half is known to need splitting only once it is
+answered; the two halves of a level travel at the same time.
 The extra requests go through the client like any other (the rate limiter,
 retries, the stop flag), are counted in the ``attempts`` of the rows they
 carried and in the send's ``requests``, and are capped per send: once

@@ -298,3 +298,30 @@ def test_cli_max_split_requests_zero_fails_the_refused_batch(
     assert cli.main([*argv, "--max-split-requests", "-1"]) == cli.EXIT_USAGE
     assert "--max-split-requests" in capsys.readouterr().err
     assert len(strict.requests) == 1
+
+
+def test_ctrl_c_while_isolating_keeps_every_status_exact(
+    strict: StrictService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupted mid-split: sent rows are exactly the accepted ones; the rest say why."""
+    from pandas_cio.progress import Progress
+
+    decided = {"n": 0}
+
+    def interrupt_on_fifth(self: Progress, rows: int) -> None:
+        decided["n"] += 1
+        if decided["n"] == 5:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Progress, "update", interrupt_on_fifth)
+    frame = people(4_000, list(range(0, 4_000, 97)))
+    with (
+        client(max_batch_bytes=20_000) as c,
+        pytest.raises(pandas_cio.InterruptedSendError) as info,
+    ):
+        frame.cio.identify(user_id="id", client=c)
+    result = info.value.result
+    assert_exact(result, frame, strict)
+    assert result["status"].notna().all()
+    assert result.loc[result["status"] != "sent", "error"].notna().all()
+    assert (result["status"] == "failed").sum() > 0
