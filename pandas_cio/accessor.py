@@ -74,6 +74,9 @@ class CioAccessor(_Namespace):
         With a ledger: send every row anyway, and record it.
     chunk_rows : int
         Rows encoded per slice (memory versus per-slice overhead).
+    max_split_requests : int
+        Extra requests a send may make to isolate calls the service refuses
+        (status ``rejected``; see :mod:`pandas_cio.splitting`); 0 turns it off.
 
     Column arguments such as ``user_id=`` name columns; arguments such as
     ``event=``, ``name=`` or ``object_type_id=`` take a column or one constant

@@ -169,6 +169,29 @@ class Batch:
         joined = calls.joined() if isinstance(calls, Calls) else b",".join(calls)
         return b"".join((_HEAD, joined, _TAIL, sent_at.encode(), _END))
 
+    def halves(self) -> tuple[Batch, Batch]:
+        """Return the first and second half of the batch's calls as two batches.
+
+        Both keep this batch's ``number`` (the sender numbers them), and each
+        size is exact. Used to isolate a call the service refuses.
+
+        Raises
+        ------
+        ValueError
+            The batch has fewer than two calls.
+        """
+        count = len(self.positions)
+        if count < 2:
+            raise ValueError("a batch of one call cannot be split")
+        middle = count // 2
+        parts = []
+        for start, stop in ((0, middle), (middle, count)):
+            calls = self.calls[start:stop]
+            weight = calls.nbytes if isinstance(calls, Calls) else sum(len(c) + 1 for c in calls)
+            size = ENVELOPE_BYTES + weight - 1  # no comma after the last call
+            parts.append(Batch(self.number, self.positions[start:stop], calls, size))
+        return parts[0], parts[1]
+
 
 def pack(
     calls: Iterable[tuple[int, bytes]],

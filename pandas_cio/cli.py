@@ -11,10 +11,12 @@ names: ``df.cio.objects.upsert(object_id="id")`` is
 The API key comes only from ``CIO_API_KEY``: a key given as an argument would
 end up in shell history and in every process listing.
 
-Exit statuses: 0 every row was sent (or, in a dry run, is ready to send);
-1 some rows were not sent; 2 bad usage or configuration (unknown option,
-missing column, unreadable file, no key, a key the service refused);
-130 interrupted.
+Exit statuses (see ``EXIT_STATUSES``): 0 every row was sent (or, in a dry
+run, is ready to send); 1 some rows were not sent; 2 bad usage or
+configuration (unknown option, missing column, unreadable file, no key, a key
+the service refused); 3 the ledger failed; 4 the service looked down; 130
+interrupted (Ctrl-C); 143 terminated (SIGTERM). Whenever a send started, the
+report is printed and ``--out`` and ``--rejects`` are written, however it ended.
 """
 
 from __future__ import annotations
@@ -37,9 +39,19 @@ import pandas as pd
 
 from . import __version__
 from .client import DEFAULT_TIMEOUT, Client
-from .errors import AuthenticationError, CioError, InterruptedSendError, SchemaError
+from .errors import (
+    AuthenticationError,
+    CioError,
+    InterruptedSendError,
+    LedgerSendError,
+    SchemaError,
+    SendError,
+    ServiceUnavailableError,
+    TerminatedSendError,
+)
 from .operations import OPERATIONS, Operation, Role
 from .report import SendReport
+from .results import Status
 from .roles import lit
 from .transport import RateLimit
 
@@ -51,7 +63,33 @@ logger = logging.getLogger("pandas_cio.cli")
 EXIT_OK = 0
 EXIT_NOT_ALL_SENT = 1
 EXIT_USAGE = 2
+EXIT_LEDGER = 3
+EXIT_SERVICE_DOWN = 4
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report a killed job
+
+# How a send that ended early ends the command: exit status and the line on
+# stderr, per SendError subclass (checked in this order; SendError last).
+EXIT_STATUSES: tuple[tuple[type[SendError], int, str], ...] = (
+    (
+        AuthenticationError,
+        EXIT_USAGE,
+        "the service refused the key in CIO_API_KEY; sending stopped",
+    ),
+    (
+        InterruptedSendError,
+        EXIT_INTERRUPTED,
+        "interrupted; the report shows the rows confirmed before the stop",
+    ),
+    (
+        TerminatedSendError,
+        EXIT_TERMINATED,
+        "terminated (SIGTERM); the report shows the rows confirmed before the stop",
+    ),
+    (LedgerSendError, EXIT_LEDGER, "sending stopped, the ledger failed: {cause}"),
+    (ServiceUnavailableError, EXIT_SERVICE_DOWN, "sending stopped: {cause}"),
+    (SendError, EXIT_NOT_ALL_SENT, "sending stopped: {cause}"),
+)
 
 Format = Literal["csv", "parquet", "jsonl"]
 FORMATS: dict[str, Format] = {
@@ -75,8 +113,10 @@ _SEND_OPTIONS = {
     "chunk_rows",
     "ledger",
     "full_refresh",
+    "max_split_requests",
 }
-_KEEP = ("sent", "dry_run", "unchanged")
+# Rows that need nothing more stay out of --rejects.
+_KEEP = tuple(status.value for status in Status if status.ok)
 
 OptionKind = Literal["value", "column", "columns", "json", "flag", "text"]
 
@@ -433,6 +473,13 @@ def _add_shared_options(shared: argparse.ArgumentParser) -> None:
         help="with --ledger: send every row even if recorded as delivered, and record it",
     )
     send.add_argument(
+        "--max-split-requests",
+        type=int,
+        metavar="N",
+        help="extra requests allowed to isolate calls the service refuses, which become "
+        "'rejected' (default 2000; 0: fail a refused batch's rows instead)",
+    )
+    send.add_argument(
         "--progress",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -505,12 +552,17 @@ environment:
   CIO_API_KEY   the API key (never an option: it would leak into shell history and ps)
   CIO_REGION    us or eu, when the key does not say
 
-exit status:
-  0  every row was sent (or, with --dry-run, is ready to send)
-  1  some rows were not sent (see the report and --out / --rejects)
-  2  bad usage or configuration: unknown option, missing column, unreadable
-     file, no CIO_API_KEY, or a key the service refused
-  130 interrupted (rows confirmed so far are in --out)
+exit status (once sending started, the report is printed and --out and
+--rejects are written whatever the status):
+  0   every row was sent (or, with --dry-run, is ready to send)
+  1   some rows were not sent (see the report and --out / --rejects)
+  2   bad usage or configuration: unknown option, missing column, unreadable
+      file, no CIO_API_KEY (nothing sent), or a key the service refused
+  3   the ledger failed (could not be opened, read or written); rows sent
+      before are in --out as sent
+  4   the service looked down, so sending stopped; re-send the failed rows later
+  130 interrupted (Ctrl-C)
+  143 terminated (SIGTERM)
 """
 
 
@@ -665,6 +717,10 @@ def _send(args: argparse.Namespace) -> int:
         raise UsageError("--full-refresh only means something with --ledger")
     if args.ledger:
         arguments.update(ledger=args.ledger, full_refresh=args.full_refresh)
+    if args.max_split_requests is not None:
+        if args.max_split_requests < 0:
+            raise UsageError("--max-split-requests must be 0 or more")
+        arguments["max_split_requests"] = args.max_split_requests
     if args.file == "-" and not args.format:
         raise UsageError("reading standard input needs --format")
     fmt = file_format(args.file, args.format)
@@ -690,16 +746,23 @@ def _send(args: argparse.Namespace) -> int:
         except SchemaError as exc:
             _error(args, f"nothing sent: {exc}")
             return EXIT_NOT_ALL_SENT
-        except AuthenticationError as exc:
+        except SendError as exc:
             _finish(args, frame, exc.result)
-            _error(args, "the service refused the key in CIO_API_KEY; sending stopped")
-            return EXIT_USAGE
-        except InterruptedSendError as exc:
-            _finish(args, frame, exc.result)
-            _error(args, "interrupted; the report shows the rows confirmed before the stop")
-            return EXIT_INTERRUPTED
+            status, message = _stopped(exc)
+            _error(args, message)
+            return status
     report = _finish(args, frame, result)
     return EXIT_OK if report.ok else EXIT_NOT_ALL_SENT
+
+
+def _stopped(exc: SendError) -> tuple[int, str]:
+    """The exit status and message of a send that ended early (see EXIT_STATUSES)."""
+    for kind, status, message in EXIT_STATUSES:
+        if isinstance(exc, kind):
+            # The cause is the library's own words about the failure (a
+            # LedgerError, the breaker's reason), without the advice on .result.
+            return status, message.format(cause=exc.__cause__ or exc)
+    raise AssertionError("EXIT_STATUSES ends with SendError")  # pragma: no cover
 
 
 def _error(args: argparse.Namespace, message: str) -> None:
@@ -739,7 +802,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     -------
     int
         0 every row was sent (or is ready to send, in a dry run), 1 some
-        were not, 2 bad usage or configuration, 130 interrupted.
+        were not, 2 bad usage or configuration (or a refused key), 3 the
+        ledger failed, 4 the service looked down, 130 interrupted, 143
+        terminated (see ``EXIT_STATUSES``).
     """
     parser = build_parser()
     args = parser.parse_args(argv)

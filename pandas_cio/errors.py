@@ -18,8 +18,12 @@ __all__ = [
     "ColumnError",
     "ConfigurationError",
     "InterruptedSendError",
+    "LedgerError",
+    "LedgerSendError",
     "SchemaError",
     "SendError",
+    "ServiceUnavailableError",
+    "TerminatedSendError",
     "UnknownEventError",
 ]
 
@@ -57,16 +61,33 @@ class SchemaError(CioError, ValueError):
         self.failures = failures
 
 
+class LedgerError(CioError):
+    """The ledger could not be opened, read or written.
+
+    Rows already recorded stay recorded: re-running the send with the same
+    ledger resumes where it stopped.
+    """
+
+
 class SendError(CioError):
     """A send stopped before every row had a final status.
+
+    Every way a send can end early raises a subclass: :class:`AuthenticationError`,
+    :class:`InterruptedSendError`, :class:`TerminatedSendError`,
+    :class:`LedgerSendError` and :class:`ServiceUnavailableError`. Each is
+    made as ``cls(message, result)``.
 
     Attributes
     ----------
     result : pandas.DataFrame
-        The result frame as far as the send got: rows already delivered are
-        ``sent``, the rest carry the status that explains why they are not.
-        Re-send ``df[result.status != "sent"]``; messageIds are deterministic,
-        so rows that did arrive are deduplicated by the service.
+        The result frame as far as the send got, one row per input row: rows
+        the service confirmed are ``sent``, the rest carry the status that
+        explains why they are not (``failed`` with the reason the send
+        stopped, for rows it never reached). A request still unanswered when
+        the send stopped may have been recorded by the service all the same;
+        its rows are ``failed`` because HTTP cannot tell. Re-send
+        ``df[result.status == "failed"]``: messageIds are deterministic, so the
+        service drops the copies of calls it already has.
     """
 
     def __init__(self, message: str, result: pd.DataFrame) -> None:
@@ -86,4 +107,34 @@ class InterruptedSendError(SendError, KeyboardInterrupt):
 
     It is also a :class:`KeyboardInterrupt`, so an interrupt still stops a
     script that does not catch it.
+    """
+
+
+class TerminatedSendError(SendError):
+    """The process was told to stop (SIGTERM) during the send; ``result`` is exact.
+
+    A scheduler, ``docker stop``, ``systemctl stop`` or ``kill`` sends SIGTERM.
+    For the duration of a send in the main thread, a SIGTERM whose handler is
+    the default one (end the process) stops the send like Ctrl-C does, so the
+    caller still gets the statuses, and the previous handler is put back
+    afterwards. A handler of your own is left alone.
+    """
+
+
+class LedgerSendError(SendError, LedgerError):
+    """The ledger failed during the send (a damaged file, a store that raised).
+
+    Sending stopped before the rows the failed lookup was about; ``result``
+    holds every row's status (rows already delivered are ``sent``). It is also
+    a :class:`LedgerError`. Fix or replace the ledger, then re-send the rows
+    that are not ``sent`` (or all of them: the ledger skips what it recorded).
+    """
+
+
+class ServiceUnavailableError(SendError):
+    """The service looked down, so the send stopped instead of retrying every batch.
+
+    Every row not sent is ``failed`` with the reason; ``result`` holds the
+    statuses. Re-send ``df[result.status == "failed"]`` once the service is
+    back (a later send starts afresh).
     """

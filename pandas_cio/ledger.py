@@ -25,10 +25,13 @@ call": a row is never skipped because of a different row. With
 ``message_id=`` naming your own id column, your ids are the identity instead.
 
 Only confirmed batches are recorded, each in one transaction, so a crash,
-SIGKILL or Ctrl-C at any moment leaves the ledger true: it may miss batches
-that were in flight (they are sent again on the next run, with the same
-messageIds, so the service drops the repeats), but it never lists a call the
-service did not confirm.
+SIGKILL or Ctrl-C at any moment leaves the ledger true: it never lists a call
+the service did not confirm. After a SIGKILL it may miss every batch the
+client held at that moment, up to ``2 * workers`` of them: queued, in flight,
+or answered but not yet recorded (answers are recorded by the main thread,
+between the slices it encodes). The next run sends those again with the same
+messageIds, so the service drops the repeats. Ctrl-C and SIGTERM wait for the
+requests in flight and record them.
 
 Plugging in another store
 -------------------------
@@ -41,8 +44,11 @@ upserts the keyed ones into a latest-per-key table, and ``flush`` as nothing
 (or, like :class:`SqliteLedger`, as the step that folds cheaply appended
 records into the indexed tables). It should raise
 :class:`LedgerError` when the store fails: a failed ``record`` is logged and
-the send goes on (those rows are sent again next run), a failed lookup stops
-the send before the rows it was about are sent.
+the send goes on (those rows are sent again next run); a failed lookup stops
+the send before the rows it was about are sent, with a
+:class:`~pandas_cio.errors.LedgerSendError` whose ``result`` holds every
+row's status. Any other exception from a store is outside this contract and
+stops the send the same way, whether it came from a lookup or a ``record``.
 """
 
 from __future__ import annotations
@@ -61,7 +67,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeAlias, runtime_
 import orjson
 import pandas as pd
 
-from .errors import CioError
+from .errors import LedgerError
 from .results import Status
 
 if TYPE_CHECKING:
@@ -164,14 +170,6 @@ def _pack(message_id: str) -> str | bytes:
 
 def _unpack(value: str | bytes) -> str:
     return value.hex() if isinstance(value, bytes) else value
-
-
-class LedgerError(CioError):
-    """The ledger could not be opened, read or written.
-
-    Rows already recorded stay recorded: re-running the send with the same
-    ledger resumes where it stopped.
-    """
 
 
 class LedgerEntry(NamedTuple):
@@ -724,8 +722,13 @@ class LedgerRun:
             return {}, set()
         keyed = list(dict.fromkeys(k for k in keys if k is not None))
         unkeyed = [m for m, k in zip(ids, keys, strict=True) if k is None]
-        latest = self.store.latest(self.operation, keyed) if keyed else {}
-        done = self.store.delivered(self.operation, unkeyed) if unkeyed else set()
+        try:
+            latest = self.store.latest(self.operation, keyed) if keyed else {}
+            done = self.store.delivered(self.operation, unkeyed) if unkeyed else set()
+        except LedgerError:
+            raise
+        except Exception as exc:
+            raise _foreign("look up rows in", exc) from exc
         return latest, done
 
     def record(self, positions: Iterable[int]) -> None:
@@ -741,6 +744,7 @@ class LedgerRun:
         try:
             self.store.record(self.operation, entries)
         except (LedgerError, sqlite3.Error, OSError) as exc:
+            # The store's own failure: the rows were delivered, so the send goes on.
             self.unrecorded += len(entries)
             logger.warning(
                 "%s; %d delivered rows are not in the ledger and will be sent again "
@@ -748,6 +752,22 @@ class LedgerRun:
                 exc,
                 self.unrecorded,
             )
+        except Exception as exc:
+            # Outside the protocol's contract: the store's state is unknown, so stop.
+            raise _foreign("record deliveries in", exc) from exc
+
+
+def _foreign(action: str, exc: Exception) -> LedgerError:
+    """A LedgerError for a store's exception of another type.
+
+    Only the exception's type is named: a store's own message may quote the
+    keys or ids it was given, and those can be personal data. The original is
+    kept as the ``__cause__``.
+    """
+    return LedgerError(
+        f"cannot {action} the ledger: it raised {type(exc).__name__} (see the exception's "
+        "cause); a ledger should raise pandas_cio.LedgerError"
+    )
 
 
 def open_run(

@@ -18,13 +18,23 @@ import pandas as pd
 from .batching import MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch, Calls, pack, pack_runs
 from .client import Client
 from .encoding import Encoder
-from .errors import AuthenticationError, InterruptedSendError, SchemaError
+from .errors import (
+    AuthenticationError,
+    InterruptedSendError,
+    LedgerError,
+    LedgerSendError,
+    SchemaError,
+    ServiceUnavailableError,
+    TerminatedSendError,
+)
 from .ledger import LedgerArg, LedgerRun, open_run
 from .operations import get_operation
 from .plan import Missing, PayloadSpec, make_plan
 from .progress import Progress
 from .results import ResultBuilder, Status
-from .transport import Delivery
+from .splitting import DEFAULT_MAX_SPLIT_REQUESTS, Splitter
+from .termination import Terminated, sigterm_raises
+from .transport import CircuitOpen, Delivery
 from .validation import validate
 
 __all__ = ["DEFAULT_CHUNK_ROWS", "run"]
@@ -53,6 +63,7 @@ class SendOptions(TypedDict, total=False):
     chunk_rows: int
     ledger: LedgerArg | None
     full_refresh: bool
+    max_split_requests: int
 
 
 def _encoded_runs(
@@ -140,6 +151,7 @@ def run(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     ledger: LedgerArg | None = None,
     full_refresh: bool = False,
+    max_split_requests: int = DEFAULT_MAX_SPLIT_REQUESTS,
 ) -> pd.DataFrame:
     """Send every row of ``frame`` as one call of ``operation``; return the result frame.
 
@@ -173,6 +185,10 @@ def run(
         opens a :class:`~pandas_cio.ledger.SqliteLedger` for this send.
     full_refresh : bool
         Send every row whatever the ledger says, and record them.
+    max_split_requests : int
+        The most extra requests this send makes to isolate calls the service
+        refuses in a batch it answers 400 (see :mod:`pandas_cio.splitting`);
+        0 fails a refused batch's rows without splitting it.
 
     Returns
     -------
@@ -182,9 +198,18 @@ def run(
     Raises
     ------
     AuthenticationError
-        The service refused the key; ``.result`` holds the partial result.
+        The service refused the key.
     InterruptedSendError
-        Ctrl-C during the send; ``.result`` holds what was confirmed.
+        Ctrl-C during the send.
+    TerminatedSendError
+        SIGTERM during the send (in the main thread, with the default handler).
+    LedgerSendError
+        The ledger failed during the send.
+    ServiceUnavailableError
+        The client's circuit breaker found the service down.
+
+    Each is a :class:`~pandas_cio.errors.SendError` whose ``.result`` holds
+    every row's status as far as the send got.
     """
     if errors not in ("mark", "raise"):
         raise ValueError(f"errors= must be 'mark' or 'raise', not {errors!r}")
@@ -193,6 +218,7 @@ def run(
     plan = make_plan(op, frame, args, payload, missing=missing)
     builder = ResultBuilder(frame.index, op.name)
     builder.stats.dry_run = dry_run
+    splitter = Splitter(builder.stats, max_split_requests)  # checks the limit
 
     reasons = validate(plan, frame)
     if reasons:
@@ -222,23 +248,36 @@ def run(
     else:
         # Without a ledger, bodies are cut from each slice's buffer with arrays.
         batches = _counted(pack_runs(runs, max_batch_bytes=max_body), builder)
-    stop = threading.Event()
     try:
-        with Progress(len(valid), progress, f"cio.{op.name}") as bar:
+        with sigterm_raises(), Progress(len(valid), progress, f"cio.{op.name}") as bar:
             if dry_run or client is None:
                 for batch in batches:
                     rows = np.asarray(batch.positions, dtype=np.int64)
                     builder.mark(rows, Status.DRY_RUN, batch=batch.number)
                     bar.update(len(batch.positions))
             else:
-                _deliver(client, batches, builder, bar, stop, sync)
+                _deliver(client, batches, builder, bar, splitter, sync)
     except KeyboardInterrupt:
-        stop.set()
-        result = builder.build("not confirmed: the send was interrupted")
         raise InterruptedSendError(
             "the send was interrupted; the exception's .result says which rows were sent",
-            result,
+            builder.build("not confirmed: the send was interrupted"),
         ) from None
+    except Terminated:
+        raise TerminatedSendError(
+            "the process was told to stop (SIGTERM) during the send; the exception's "
+            ".result says which rows were sent",
+            builder.build("not confirmed: the process was told to stop (SIGTERM)"),
+        ) from None
+    except LedgerError as exc:
+        raise LedgerSendError(
+            f"{exc}; sending stopped. The exception's .result says which rows were sent",
+            builder.build("not sent: the ledger failed, so sending stopped"),
+        ) from exc
+    except CircuitOpen as exc:
+        raise ServiceUnavailableError(
+            f"{exc.reason}; sending stopped. The exception's .result says which rows were sent",
+            builder.build(f"not sent: {exc.reason}"),
+        ) from exc
     finally:
         if own_client and client is not None:
             client.close()
@@ -256,39 +295,55 @@ def _deliver(
     batches: Iterator[Batch],
     builder: ResultBuilder,
     bar: Progress,
-    stop: threading.Event,
+    splitter: Splitter,
     sync: LedgerRun | None = None,
 ) -> None:
+    """Send every batch, split refused ones, and give each row its final status."""
     stats = builder.stats
 
-    def record(batch: Batch, delivery: Delivery) -> None:
+    def record(batch: Batch, delivery: Delivery, stopping: bool = False) -> bool:
+        """Record one answer; False when the batch was split (its rows wait for the halves)."""
+        rows = np.asarray(batch.positions, dtype=np.int64)  # one conversion, five columns
         stats.requests += delivery.attempts
         stats.retries += delivery.attempts - 1
-        builder.mark(
-            np.asarray(batch.positions, dtype=np.int64),  # one conversion, four columns
-            Status.SENT if delivery.ok else Status.FAILED,
-            delivery.error,
-            batch=batch.number,
-            http_status=delivery.status or None,
-            attempts=delivery.attempts,
-        )
+        builder.carried(rows, delivery.attempts)
+        status, error = (Status.SENT, None) if delivery.ok else (Status.FAILED, delivery.error)
+        if splitter.refused(delivery):
+            if len(rows) == 1:
+                status, error = Status.REJECTED, splitter.rejected_reason(delivery)
+            elif not stopping and splitter.split(batch):
+                return False
+            else:
+                error = splitter.unisolated_reason(delivery, stopping)
+        builder.mark(rows, status, error, batch=batch.number, http_status=delivery.status or None)
         if delivery.ok and sync is not None:
             sync.record(batch.positions)
+        return True
+
+    def settle(batch: Batch, delivery: Delivery) -> None:
+        record(batch, delivery, stopping=True)
 
     # Batches still in flight when the send stops (Ctrl-C, a refused key) may
-    # reach the service: `settled` records them, so `sent` stays exact.
-    outcomes = client.send_batches(batches, stop, settled=record)
-    try:
-        for batch, delivery in outcomes:
-            record(batch, delivery)
-            bar.update(len(batch.positions))
-            if delivery.auth_failed:
-                stop.set()
-                outcomes.close()
-                raise AuthenticationError(
-                    f"the service refused the API key (HTTP {delivery.status}); sending "
-                    "stopped. The exception's .result holds the rows already sent.",
-                    builder.build("not sent: the service refused the API key"),
-                )
-    finally:
-        outcomes.close()
+    # reach the service: `settle` records them, so `sent` stays exact. Halves
+    # of a refused batch that arrive after the sender has taken the last
+    # batch are sent in another round: send_batches cannot be fed once its
+    # source has run out.
+    source = splitter.feed(batches)
+    while True:
+        outcomes = client.send_batches(source, threading.Event(), settled=settle)
+        try:
+            for batch, delivery in outcomes:
+                if record(batch, delivery):
+                    bar.update(len(batch.positions))
+                if delivery.auth_failed:
+                    outcomes.close()
+                    raise AuthenticationError(
+                        f"the service refused the API key (HTTP {delivery.status}); sending "
+                        "stopped. The exception's .result holds the rows already sent.",
+                        builder.build("not sent: the service refused the API key"),
+                    )
+        finally:
+            outcomes.close()
+        if not splitter.queued:
+            return
+        source = splitter.feed(iter(()))

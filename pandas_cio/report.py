@@ -33,8 +33,6 @@ MAX_REASON_CHARS = 120
 # identical reasons; short numbers such as HTTP statuses and attempts do not,
 # and they tell different reasons apart, so they are left alone.
 _VARYING_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d{4,}")
-# Statuses under which a row reached (or would reach) the service.
-_DONE = (Status.SENT, Status.DRY_RUN, Status.UNCHANGED)
 _KIB = 1024
 
 
@@ -88,7 +86,10 @@ class SendReport:
     come from ``result.attrs["cio"]`` when it describes this very frame; when
     the attrs were lost or belong to a larger frame (after filtering), the
     counters that the frame itself records are derived from it and the rest
-    (bytes, duration) are None.
+    (bytes, duration, split batches) are None. Derived requests are exact
+    unless refused calls were isolated: a row's ``attempts`` then sums every
+    request that carried it, and the requests of the intermediate halves
+    cannot be told apart in the frame, so they are counted more than once.
 
     Attributes
     ----------
@@ -103,8 +104,11 @@ class SendReport:
     other_reasons : int
         Rows whose reasons are not among ``reasons``.
     calls, batches, requests, retries : int or None
-        Calls encoded for sending, ``/batch`` bodies, HTTP requests made
-        (retries included) and retries.
+        Calls encoded for sending, ``/batch`` bodies packed from them, HTTP
+        requests made (retries and split batches included) and retries.
+    split_batches : int or None
+        Extra ``/batch`` bodies sent to isolate calls the service refused
+        (see :mod:`pandas_cio.splitting`); shown only when not 0.
     call_bytes, body_bytes : int or None
         Bytes of the encoded calls, and of the request bodies.
     seconds : float or None
@@ -136,6 +140,7 @@ class SendReport:
     batches: int | None = None
     requests: int | None = None
     retries: int | None = None
+    split_batches: int | None = None
     seconds: float | None = None
     dry_run: bool = False
     derived: bool = False
@@ -200,6 +205,7 @@ class SendReport:
             "batches": _count(attrs.get("batches")),
             "requests": _count(attrs.get("requests")),
             "retries": _count(attrs.get("retries")),
+            "split_batches": _count(attrs.get("split_batches")),
             "seconds": None if seconds is None else float(seconds),
             "derived": False,
         }
@@ -227,8 +233,12 @@ class SendReport:
 
     @property
     def ok(self) -> bool:
-        """True when every row was sent, unchanged or (in a dry run) ready to send."""
-        done = sum(self.counts.get(s.value, 0) for s in _DONE)
+        """True when every row's status is ok: sent, unchanged or (in a dry run) ready to send.
+
+        ``rejected``, ``failed``, ``invalid`` and ``too_large`` rows make it False
+        (see :attr:`pandas_cio.Status.ok`).
+        """
+        done = sum(self.counts.get(s.value, 0) for s in Status if s.ok)
         return done == self.rows
 
     @property
@@ -277,6 +287,7 @@ class SendReport:
             "batches": self.batches,
             "requests": self.requests,
             "retries": self.retries,
+            "split_batches": self.split_batches,
             "seconds": self.seconds,
             "rows_per_second": None if rate is None else round(rate, 1),
             "derived": self.derived,
@@ -321,6 +332,8 @@ class SendReport:
         yield "batches", number(self.batches)
         yield "requests", number(self.requests)
         yield "retries", number(self.retries)
+        if self.split_batches:
+            yield "split batches", number(self.split_batches)
         yield "duration", "unknown" if self.seconds is None else f"{self.seconds:,.2f} s"
         rate = self.rows_per_second
         yield "rows/s", "unknown" if rate is None else f"{rate:,.0f}"

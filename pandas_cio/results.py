@@ -1,6 +1,9 @@
 """The result frame: one row per input row, same index, a status for each.
 
-Statuses (a categorical with these categories, in this order):
+Statuses (a categorical with these categories, in this order); the one
+definition is :class:`Status`, and everything that groups statuses (the
+report, ``report.ok``, the CLI's ``--rejects`` file and exit status) reads
+:attr:`Status.ok` from it:
 
 ``sent``
     The service confirmed the request that carried the row (HTTP 2xx).
@@ -12,6 +15,14 @@ Statuses (a categorical with these categories, in this order):
 ``failed``
     The request carrying the row failed after all retries, or the send
     stopped before it was confirmed; ``error`` says why. Safe to re-send.
+    A request that reached the service but whose answer never came back
+    (a timeout, a reset, a stop) may have been recorded all the same: HTTP
+    cannot tell, so its rows are ``failed``, and re-sending them sends the
+    same messageIds, so the service drops the copies.
+``rejected``
+    The service refused this very call (HTTP 400 in strict mode) and
+    accepted the other calls of its request; ``error`` holds the service's
+    reason. Re-sending it unchanged is refused again: fix the row first.
 ``dry_run``
     Valid and encoded; nothing was sent because ``dry_run=True``.
 ``unchanged``
@@ -33,14 +44,39 @@ __all__ = ["STATUS_DTYPE", "ResultBuilder", "SendStats", "Status", "merge_retry"
 
 
 class Status(StrEnum):
-    """The status of one input row."""
+    """The status of one input row (see the module docstring for each).
 
-    SENT = "sent"
-    INVALID = "invalid"
-    TOO_LARGE = "too_large"
-    FAILED = "failed"
-    DRY_RUN = "dry_run"
-    UNCHANGED = "unchanged"
+    Attributes
+    ----------
+    ok : bool
+        The row needs nothing more: it reached the service, would have in a
+        dry run, or had already. ``report.ok`` is true when every row's
+        status is ok, and the CLI's ``--rejects`` file holds the other rows.
+
+    Examples
+    --------
+    >>> Status.SENT.ok, Status.REJECTED.ok
+    (True, False)
+    >>> sorted(s.value for s in Status if s.ok)
+    ['dry_run', 'sent', 'unchanged']
+    """
+
+    ok: bool
+
+    # Each member is (value, ok): one line per status is the whole definition.
+    def __new__(cls, value: str, ok: bool = False) -> Status:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.ok = ok
+        return member
+
+    SENT = "sent", True
+    INVALID = "invalid", False
+    TOO_LARGE = "too_large", False
+    FAILED = "failed", False
+    REJECTED = "rejected", False
+    DRY_RUN = "dry_run", True
+    UNCHANGED = "unchanged", True
 
 
 _CODES = {status: code for code, status in enumerate(Status)}
@@ -51,7 +87,13 @@ _PENDING = -1
 
 @dataclass
 class SendStats:
-    """Counters of one send, kept in ``result.attrs["cio"]``."""
+    """Counters of one send, kept in ``result.attrs["cio"]``.
+
+    ``batches`` and ``body_bytes`` count the bodies packed from the frame;
+    ``split_batches`` the extra bodies sent to isolate calls the service
+    refused (see :mod:`pandas_cio.splitting`). ``requests`` and ``retries``
+    count every request made, the extra ones included.
+    """
 
     operation: str = ""
     rows: int = 0
@@ -61,6 +103,7 @@ class SendStats:
     body_bytes: int = 0
     requests: int = 0
     retries: int = 0
+    split_batches: int = 0
     dry_run: bool = False
     started: float = field(default_factory=time.monotonic)
     seconds: float = 0.0
@@ -76,6 +119,7 @@ class SendStats:
             "body_bytes": self.body_bytes,
             "requests": self.requests,
             "retries": self.retries,
+            "split_batches": self.split_batches,
             "dry_run": self.dry_run,
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.rows / self.seconds, 1) if self.seconds else None,
@@ -122,6 +166,15 @@ class ResultBuilder:
             self.http_status[positions] = http_status
         if attempts is not None:
             self.attempts[positions] = attempts
+
+    def carried(self, positions: Any, attempts: int) -> None:
+        """Add ``attempts`` requests to the rows at ``positions``.
+
+        A row's ``attempts`` counts every request that carried it: retries, and
+        the smaller requests that isolate a refused call (see
+        :mod:`pandas_cio.splitting`).
+        """
+        self.attempts[positions] += attempts
 
     def counts(self) -> Counter[str]:
         """Rows per final status so far."""

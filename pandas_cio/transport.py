@@ -40,6 +40,12 @@ AUTH_STATUSES = frozenset({401, 403})
 _STOPPED = "not confirmed: the send was stopped before this request succeeded"
 
 
+class CircuitOpen(Exception):  # noqa: N818
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class RateLimit:
     """At most ``requests`` requests in any window of ``seconds`` seconds.

@@ -133,6 +133,11 @@ def test_killed_send_resumes_without_loss_or_doubles(fake: FakeCio, tmp_path: Pa
     assert recorded <= set(before)
     in_flight = set(before) - recorded  # received, but the confirmation died with the sender
     assert max(before.values()) == 1
+    # The bound the README gives: at most the 2 * workers batches the client held.
+    with pandas_cio.Client(fake.api_key, base_url=fake.url, max_batch_bytes=BATCH_BYTES) as c:
+        planned = frame.cio.identify(user_id="id", client=c, dry_run=True)
+    largest = int(planned.groupby("batch").size().max())
+    assert len(in_flight) <= 2 * WORKERS * largest
 
     with pandas_cio.Client(fake.api_key, base_url=fake.url) as client:
         result = frame.cio.identify(user_id="id", client=client, ledger=ledger_path)

@@ -55,3 +55,46 @@ def test_merge_retry_refuses_foreign_rows() -> None:
     other = pd.DataFrame({"id": ["u9"]}, index=[5]).cio.identify(user_id="id", dry_run=True)
     with pytest.raises(ValueError, match="lacks"):
         first.cio.merge_retry(other)
+
+
+def test_every_status_handler_derives_from_the_one_definition() -> None:
+    """The dtype, the report, report.ok and the CLI's --rejects all read results.Status."""
+    from pandas_cio import cli
+    from pandas_cio.report import SendReport
+
+    assert list(STATUS_DTYPE.categories) == [s.value for s in Status]
+    assert set(cli._KEEP) == {s.value for s in Status if s.ok}
+    builder = ResultBuilder(pd.RangeIndex(len(Status)), "identify")
+    for position, status in enumerate(Status):
+        builder.mark([position], status, None if status.ok else "why")
+    result = builder.build()
+    report = SendReport.from_result(result)
+    assert report.counts == dict.fromkeys((s.value for s in Status), 1)
+    assert not report.ok
+    for status in Status:
+        alone = SendReport.from_result(result[result["status"] == status.value])
+        assert alone.ok is status.ok
+
+
+def test_rejected_is_a_status_that_is_not_ok_and_survives_merge_retry() -> None:
+    """A rejected row needs fixing: not ok, and merge_retry keeps and replaces it like any."""
+    assert Status("rejected") is Status.REJECTED and not Status.REJECTED.ok
+    builder = ResultBuilder(pd.RangeIndex(3), "identify")
+    builder.mark([0, 2], Status.SENT, batch=0, http_status=200)
+    builder.mark([1], Status.REJECTED, "the service refused this call: HTTP 400", http_status=400)
+    first = builder.build()
+    retry_builder = ResultBuilder(pd.Index([1]), "identify")
+    retry_builder.mark([0], Status.SENT, batch=0, http_status=200)
+    merged = first.cio.merge_retry(retry_builder.build())
+    assert first["status"].tolist() == ["sent", "rejected", "sent"]
+    assert merged["status"].tolist() == ["sent"] * 3
+
+
+def test_attempts_add_up_over_every_request_that_carried_a_row() -> None:
+    """carried() adds: a row sent in a refused batch, then in a half, counts both requests."""
+    builder = ResultBuilder(pd.RangeIndex(4), "identify")
+    builder.carried([0, 1, 2, 3], 1)  # the whole batch, refused
+    builder.carried([0, 1], 2)  # a half, retried once
+    builder.carried([2, 3], 1)
+    builder.mark([0, 1, 2, 3], Status.SENT)
+    assert builder.build()["attempts"].tolist() == [3, 3, 2, 2]
