@@ -325,3 +325,34 @@ def test_ctrl_c_while_isolating_keeps_every_status_exact(
     assert result["status"].notna().all()
     assert result.loc[result["status"] != "sent", "error"].notna().all()
     assert (result["status"] == "failed").sum() > 0
+
+
+def test_strict_fake_isolates_seven_refused_calls_in_twenty_thousand() -> None:
+    """Against FakeCio in strict mode: 7 refused, 19,993 sent and landed in Journeys."""
+    from pandas_cio.testing import FakeCio
+
+    refused = [5, 1_812, 1_813, 7_000, 12_345, 19_990, 19_999]
+    frame = people(20_000, refused)
+
+    def refuse(call: dict[str, Any]) -> str | None:
+        traits = call.get("traits") or {}
+        return "traits.plan is not an allowed plan" if traits.get("plan") == REFUSE else None
+
+    with FakeCio(refuse=refuse) as fake:
+        retry = default_retry(3).new(backoff_factor=0.001, backoff_jitter=0.0)
+        with pandas_cio.Client(fake.api_key, base_url=fake.url, retry=retry) as c:
+            result = frame.cio.identify(user_id="id", client=c)
+        statuses = result["status"]
+        assert sorted(result.index[statuses == "rejected"]) == refused
+        assert (statuses == "sent").sum() == 19_993
+        rejected = result.loc[statuses == "rejected", "error"]
+        assert rejected.str.contains("not an allowed plan", regex=False).all()
+        # Nothing dropped silently: every sent row landed, no refused call did.
+        sent_ids = set(result.loc[statuses == "sent", "message_id"])
+        assert sent_ids == set(fake.message_ids)
+        assert fake.journeys.dropped == []
+        assert all(fake.journeys.person(f"person-{i:06d}") is None for i in refused)
+        assert fake.journeys.person("person-000000") is not None
+        stats = result.attrs["cio"]
+        assert stats["requests"] == len(fake.requests) == stats["batches"] + stats["split_batches"]
+        assert 0 < stats["split_batches"] < 7 * 2 * 12
