@@ -94,3 +94,15 @@ def test_a_large_column_reads_without_a_python_loop_per_row() -> None:
     reading = read_timestamps(pd.Series(values, dtype="str"))
     assert not reading.stamps.isna().any()
     assert (reading.issues == DATE_OK).all()
+
+
+def test_arrow_timestamps_are_kept_as_date_times() -> None:
+    """Arrow-backed timestamp columns (zoned or naive) are read column-wise, in UTC."""
+    pa = pytest.importorskip("pyarrow")
+    naive = pd.Series(pd.to_datetime(["2024-05-03 10:00", None]))
+    zoned = naive.dt.tz_localize("Europe/Berlin")
+    for column, instant in ((naive, "2024-05-03 10:00Z"), (zoned, "2024-05-03 08:00Z")):
+        reading = read_timestamps(pd.Series(pd.arrays.ArrowExtensionArray(pa.array(column))))
+        assert str(reading.stamps.dtype) == "datetime64[us, UTC]"
+        assert reading.stamps.iloc[0] == pd.Timestamp(instant)
+        assert pd.isna(reading.stamps.iloc[1])
