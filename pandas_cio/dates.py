@@ -133,8 +133,8 @@ def read_timestamps(series: pd.Series) -> TimestampReading:
         return TimestampReading(series, issues)
     if isinstance(dtype, pd.ArrowDtype) and dtype.kind == "M":  # Arrow timestamps
         zoned = getattr(dtype.pyarrow_dtype, "tz", None) is not None
-        stamps = series.astype("datetime64[us, UTC]" if zoned else "datetime64[us]")
-        return TimestampReading(stamps if zoned else stamps.dt.tz_localize("UTC"), issues)
+        kept = series.astype("datetime64[us, UTC]" if zoned else "datetime64[us]")
+        return TimestampReading(kept if zoned else kept.dt.tz_localize("UTC"), issues)
     stamps = np.full(len(series), _NAT)
     # Bare numbers are ambiguous (seconds? ms?): refused rather than guessed.
     if not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)):
