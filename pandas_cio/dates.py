@@ -22,7 +22,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -31,11 +31,16 @@ __all__ = [
     "DATE_AMBIGUOUS",
     "DATE_CONTRADICTS",
     "DATE_OK",
+    "DateOrder",
     "TimestampReading",
+    "date_order",
     "date_issue_reasons",
     "parse_timestamps",
     "read_timestamps",
 ]
+
+#: A column's day/month order: day first, month first, or not known.
+DateOrder = Literal["day", "month", "neither"]
 
 #: Codes of :attr:`TimestampReading.issues`.
 DATE_OK, DATE_AMBIGUOUS, DATE_CONTRADICTS = 0, 1, 2
@@ -51,6 +56,7 @@ _MONTHS = 12
 # dateutil's rule for two-digit years, kept: the year within 50 of this one.
 _CENTURY_WINDOW = 50
 _NAT = np.datetime64("NaT", "us")
+
 
 def date_issue_reasons(column: Any) -> dict[int, str]:
     """The reason to give a row of ``column`` for each issue code but :data:`DATE_OK`.
@@ -90,12 +96,31 @@ class TimestampReading:
     issues: np.ndarray
 
 
-def parse_timestamps(series: pd.Series) -> pd.Series:
+def parse_timestamps(series: pd.Series, order: DateOrder | None = None) -> pd.Series:
     """Parse a column of date-times as UTC; NaT where unreadable (see :func:`read_timestamps`)."""
-    return read_timestamps(series).stamps
+    return read_timestamps(series, order).stamps
 
 
-def read_timestamps(series: pd.Series) -> TimestampReading:
+def date_order(series: pd.Series) -> DateOrder:
+    """The day/month order of a whole column's day/month strings (see :func:`read_timestamps`).
+
+    The encoder reads a frame a slice at a time; the order a slice would
+    show alone can differ from its column's, which validation went by.
+    """
+    dtype = series.dtype
+    if pd.api.types.is_datetime64_any_dtype(dtype) or getattr(dtype, "kind", "") == "M":
+        return "neither"  # date-times already: no strings to read
+    texts = _texts(series)
+    if texts is None:
+        return "neither"
+    parts = _day_month_parts(texts[0])
+    if parts is None:
+        return "neither"
+    _, first, second, _, _ = parts
+    return _decide(first, second)
+
+
+def read_timestamps(series: pd.Series, order: DateOrder | None = None) -> TimestampReading:
     """Read a column of date-times as UTC, one date format per column.
 
     Datetime columns are kept. ISO 8601 strings are read as they are (naive
@@ -112,6 +137,9 @@ def read_timestamps(series: pd.Series) -> TimestampReading:
     ----------
     series : pandas.Series
         The column.
+    order : {"day", "month", "neither"}, optional
+        The order decided from the whole column (:func:`date_order`) when
+        ``series`` is a part of it; by default decided from ``series``.
 
     Returns
     -------
@@ -136,21 +164,34 @@ def read_timestamps(series: pd.Series) -> TimestampReading:
         kept = series.astype("datetime64[us, UTC]" if zoned else "datetime64[us]")
         return TimestampReading(kept if zoned else kept.dt.tz_localize("UTC"), issues)
     stamps = np.full(len(series), _NAT)
-    # Bare numbers are ambiguous (seconds? ms?): refused rather than guessed.
-    if not (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)):
-        values = series.astype(object).where(series.notna(), None).to_numpy()
-        present = series.notna().to_numpy()
-        text_dtype = pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype)
-        if text_dtype or pd.api.types.infer_dtype(values, skipna=True) == "string":
-            is_text = present
-        else:
-            is_text = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
-        texts = np.flatnonzero(is_text)
-        _read_strings(values[texts].tolist(), texts, stamps, issues)
-        for position in np.flatnonzero(~is_text & present).tolist():
-            stamps[position] = _one_stamp(values[position])
+    found = _texts(series)
+    if found is not None:
+        texts, positions, others = found
+        _read_strings(texts, positions, stamps, issues, order)
+        for position, value in others:
+            stamps[position] = _one_stamp(value)
     out = pd.Series(stamps, index=series.index).dt.tz_localize("UTC")
     return TimestampReading(out, issues)
+
+
+def _texts(series: pd.Series) -> tuple[list[str], np.ndarray, list[tuple[int, Any]]] | None:
+    """The strings of a column with their positions, and its other values; None for numbers.
+
+    Bare numbers are ambiguous (seconds? milliseconds?): refused rather than guessed.
+    """
+    dtype = series.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype):
+        return None
+    values = series.astype(object).where(series.notna(), None).to_numpy()
+    present = series.notna().to_numpy()
+    text_dtype = pd.api.types.is_string_dtype(dtype) and not pd.api.types.is_object_dtype(dtype)
+    if text_dtype or pd.api.types.infer_dtype(values, skipna=True) == "string":
+        is_text = present
+    else:
+        is_text = np.fromiter((isinstance(v, str) for v in values), bool, len(values))
+    positions = np.flatnonzero(is_text)
+    others = [(i, values[i]) for i in np.flatnonzero(~is_text & present).tolist()]
+    return values[positions].tolist(), positions, others
 
 
 def _one_stamp(value: Any) -> np.datetime64:
@@ -169,7 +210,11 @@ def _one_stamp(value: Any) -> np.datetime64:
 
 
 def _read_strings(
-    texts: list[str], positions: np.ndarray, stamps: np.ndarray, issues: np.ndarray
+    texts: list[str],
+    positions: np.ndarray,
+    stamps: np.ndarray,
+    issues: np.ndarray,
+    order: DateOrder | None,
 ) -> None:
     """Read the strings found at ``positions`` into ``stamps``, their problems into ``issues``."""
     if not texts:
@@ -179,7 +224,7 @@ def _read_strings(
     if parts is not None:
         rows, first, second, year, rest = parts
         day_month[rows] = True
-        code, day, month = _column_order(first, second)
+        code, day, month = _column_order(first, second, order or _decide(first, second))
         issues[positions[rows]] = code
         read = code == DATE_OK
         iso = _iso_texts(_full_years(year[read]), month[read], day[read], rest, read)
@@ -217,18 +262,30 @@ def _day_month_parts(
     return rows, first, second, year, found[3]
 
 
-def _column_order(
-    first: np.ndarray, second: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Decide the column's day/month order; return each row's issue code, day and month."""
-    day_first = (first > _MONTHS) & (second <= _MONTHS)
-    month_first = (second > _MONTHS) & (first <= _MONTHS)
-    code = np.zeros(len(first), dtype=np.int8)
+def _evidence(first: np.ndarray, second: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Values that can only be day-first (13/05), and those that can only be month-first."""
+    return (first > _MONTHS) & (second <= _MONTHS), (second > _MONTHS) & (first <= _MONTHS)
+
+
+def _decide(first: np.ndarray, second: np.ndarray) -> DateOrder:
+    """The order more values can only be read in; "neither" when none can, or on a tie."""
+    day_first, month_first = _evidence(first, second)
     days, months = int(day_first.sum()), int(month_first.sum())
     if days > months:
+        return "day"
+    return "month" if months > days else "neither"
+
+
+def _column_order(
+    first: np.ndarray, second: np.ndarray, order: DateOrder
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's issue code, day and month under the column's order."""
+    day_first, month_first = _evidence(first, second)
+    code = np.zeros(len(first), dtype=np.int8)
+    if order == "day":
         code[month_first] = DATE_CONTRADICTS
         return code, first, second
-    if months > days:
+    if order == "month":
         code[day_first] = DATE_CONTRADICTS
         return code, second, first
     # Nothing tells, or as many values say one order as the other. A day

@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from .dates import parse_timestamps
+from .dates import DateOrder, parse_timestamps
 
 try:  # Arrow-backed nested columns are read through Arrow itself
     import pyarrow as pa
@@ -192,7 +192,7 @@ def _json_values(series: pd.Series) -> list[Any]:
     return _object_values(series)
 
 
-def column_values(series: pd.Series, kind: Kind) -> list[Any]:
+def column_values(series: pd.Series, kind: Kind, order: DateOrder | None = None) -> list[Any]:
     """Convert one column for a role of the given kind.
 
     Parameters
@@ -201,6 +201,9 @@ def column_values(series: pd.Series, kind: Kind) -> list[Any]:
         The column (any dtype).
     kind : Kind
         What the role needs.
+    order : {"day", "month", "neither"}, optional
+        For a timestamp: the day/month order of the whole column when
+        ``series`` is a slice of it (:func:`pandas_cio.dates.date_order`).
 
     Returns
     -------
@@ -208,7 +211,7 @@ def column_values(series: pd.Series, kind: Kind) -> list[Any]:
         One JSON-ready value per row, ``None`` where the row has none.
     """
     if kind == "timestamp":
-        return iso_utc(parse_timestamps(series))
+        return iso_utc(parse_timestamps(series, order))
     if kind == "id":
         return [None if v is None else _id_value(v) for v in _json_values(series)]
     return _json_values(series)

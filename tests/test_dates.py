@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import numpy as np
 import pandas as pd
@@ -12,6 +13,9 @@ from hypothesis import strategies as st
 
 import pandas_cio  # noqa: F401 - the accessor
 from pandas_cio.dates import DATE_AMBIGUOUS, DATE_CONTRADICTS, DATE_OK, read_timestamps
+from pandas_cio.encoding import Encoder
+from pandas_cio.operations import get_operation
+from pandas_cio.plan import make_plan
 
 
 def sent_timestamps(values: list[str | None], dtype: str = "object") -> pd.DataFrame:
@@ -106,3 +110,20 @@ def test_arrow_timestamps_are_kept_as_date_times() -> None:
         assert str(reading.stamps.dtype) == "datetime64[us, UTC]"
         assert reading.stamps.iloc[0] == pd.Timestamp(instant)
         assert pd.isna(reading.stamps.iloc[1])
+
+
+def test_the_order_is_the_whole_columns_in_every_slice() -> None:
+    """A slice with only ambiguous dates still reads them in the column's order when sent."""
+    # Slices start at 2,000 rows: the one value that tells comes far after the first.
+    values = ["03/05/2024"] * 4_999 + ["13/05/2024"]
+    frame = pd.DataFrame({"uid": [f"u{i}" for i in range(5_000)], "when": values})
+    plan = make_plan(
+        get_operation("track"), frame, {"user_id": "uid", "event": "E", "timestamp": "when"}
+    )
+    for columnwise in (True, False):
+        out = Encoder(plan, columnwise=columnwise).encode(frame, np.arange(0, 5_000, 7))
+        assert out.invalid == {}
+        stamps = {json.loads(call)["timestamp"] for call in out.calls}
+        assert stamps == {"2024-05-03T00:00:00.000Z"}
+    result = frame.cio.track(user_id="uid", event="E", timestamp="when", dry_run=True)
+    assert (result["status"] == "dry_run").all()
