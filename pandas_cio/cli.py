@@ -44,7 +44,16 @@ from .report import SendReport
 from .roles import lit
 from .transport import RateLimit
 
-__all__ = ["build_parser", "main", "read_frame", "write_frame"]
+__all__ = [
+    "REJECTS_COLUMNS",
+    "build_parser",
+    "drop_rejects_columns",
+    "main",
+    "read_frame",
+    "typed_columns",
+    "write_frame",
+    "write_rejects",
+]
 
 logger = logging.getLogger("pandas_cio.cli")
 

@@ -147,13 +147,25 @@ def _nested_arrow(dtype: Any) -> bool:
     )
 
 
+def _arrow_cell(cell: Any) -> Any:
+    """The Python value of a one-row Arrow array; maps as dicts unless a key repeats."""
+    try:
+        return cell.to_pylist(maps_as_pydicts="strict")[0]
+    except (KeyError, ValueError):
+        return cell.to_pylist()[0]
+
+
 def _object_values(series: pd.Series) -> list[Any]:
     if _nested_arrow(series.dtype):
         # Arrow's own Python values: lists and dicts (no numpy arrays to
         # unwrap), aware datetimes kept aware. pandas' conversion goes through
         # numpy and reads zoned timestamps as UTC wall time when
         # PYARROW_IGNORE_TIMEZONE is set (pyspark.pandas sets it on import).
-        return list(pa.array(series.array).to_pylist())
+        arrow = pa.array(series.array)
+        try:  # a map is a JSON object
+            return list(arrow.to_pylist(maps_as_pydicts="strict"))
+        except (KeyError, ValueError):  # a repeated key: that row keeps its key-value pairs
+            return [_arrow_cell(arrow.slice(i, 1)) for i in range(len(arrow))]
     values = series.to_numpy(dtype=object, copy=True)
     missing = pd.isna(series).to_numpy()
     values[missing] = None

@@ -189,3 +189,13 @@ def test_products_names_a_column_of_arrays_under_another_name(tmp_path: Path) ->
         frame.cio.semantic.ecommerce(
             "Order Completed", user_id="customer", products=["items", "revenue"], dry_run=True
         )
+
+
+def test_arrow_maps_are_json_objects() -> None:
+    """A map<string, int64> cell is an object; one with a repeated key keeps its pairs."""
+    maps = pa.array([[("a", 1), ("b", 2)], [("a", 1), ("a", 2)]], pa.map_(pa.string(), pa.int64()))
+    frame = pd.DataFrame({"id": ["u1", "u2"], "m": pd.arrays.ArrowExtensionArray(maps)})
+    for columnwise in (True, False):
+        traits, invalid = encoded(frame, columnwise)
+        assert invalid == {}
+        assert [t["m"] for t in traits] == [{"a": 1, "b": 2}, [["a", 1], ["a", 2]]]
