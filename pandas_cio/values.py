@@ -19,13 +19,13 @@ import orjson
 import pandas as pd
 
 from .dates import DateOrder, parse_timestamps
+from .operations import Kind
 
 try:  # Arrow-backed nested columns are read through Arrow itself
     import pyarrow as pa
     import pyarrow.types as pa_types
 except ImportError:  # pragma: no cover - pyarrow missing: no Arrow-backed columns either
     pa_types = None
-from .operations import Kind
 
 __all__ = ["JSON_OPTIONS", "column_values", "iso_utc", "json_default", "parse_timestamps"]
 
