@@ -280,6 +280,45 @@ def test_other_operations_columnwise_equal_reference(
     )
 
 
+date_texts = st.one_of(
+    st.none(),
+    st.builds(
+        lambda a, b, year, sep, rest: f"{a:02d}{sep}{b:02d}{sep}{year}{rest}",
+        st.integers(0, 32),
+        st.integers(0, 32),
+        st.sampled_from(["2024", "99", "1970"]),
+        st.sampled_from(["/", ".", "-"]),
+        st.sampled_from(["", " 10:30", "T23:59:59Z", " 1:05 PM"]),
+    ),
+    timestamps.map(lambda d: d.isoformat()),
+    st.sampled_from(["May 3, 2024", "not a date", "2024-02-30", ""]),
+)
+
+
+@given(
+    st.lists(date_texts, min_size=1, max_size=15),
+    st.sampled_from(["object", "str"]),
+    st.data(),
+)
+def test_date_strings_encode_the_same_on_both_paths(
+    texts: list[str | None], dtype: str, data: st.DataObject
+) -> None:
+    """Day/month strings read in the whole column's order, column-wise as per row, any slice."""
+    frame = pd.DataFrame(
+        {"id": [f"u{i}" for i in range(len(texts))], "when": pd.Series(texts, dtype=dtype)}
+    )
+    args = {"user_id": "id", "event": "E", "timestamp": "when"}
+    plan = make_plan(get_operation("track"), frame, args)
+    chosen = data.draw(st.lists(st.integers(0, len(texts) - 1), unique=True, min_size=1))
+    positions = np.array(sorted(chosen), dtype=np.int64)
+    fast_encoder = Encoder(plan)
+    assert fast_encoder.columnwise
+    _assert_same(
+        fast_encoder.encode(frame, positions),
+        Encoder(plan, columnwise=False).encode(frame, positions),
+    )
+
+
 def test_whole_object_column_under_fields_uses_the_reference_path() -> None:
     """A context column with fields beneath it merges per row: the per-row path, same bytes."""
     frame = pd.DataFrame(
