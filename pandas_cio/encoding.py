@@ -23,6 +23,7 @@ import orjson
 import pandas as pd
 
 from .batching import Calls
+from .dates import DateOrder, date_order
 from .plan import CallPlan, Source
 from .values import JSON_OPTIONS, column_values, json_default
 
@@ -267,6 +268,10 @@ class Encoder:
         self._tree, self._sources = _compile(plan.sources, plan.missing == "null")
         self._operation = plan.operation.name
         self._layout: tuple[_Entry, ...] | None = None
+        # The day/month order of each timestamp column of strings, decided
+        # from the whole frame's column (as validation did), not per slice.
+        self._orders: dict[int, DateOrder] = {}
+        self._orders_of: int | None = None
         if columnwise and fragments is not None:
             try:
                 self._layout = _layout(self._tree, 1)
@@ -304,6 +309,13 @@ class Encoder:
         if len(positions) == 0:
             return EncodedSlice()
         positions = np.asarray(positions, dtype=np.int64)
+        if self._orders_of != id(frame):
+            self._orders = {
+                i: date_order(frame[s.column])
+                for i, s in enumerate(self._sources)
+                if s.kind == "timestamp"
+            }
+            self._orders_of = id(frame)
         part = _rows(frame, positions, self.plan.columns)
         if self._layout is None:
             return self._encode_rows(part, positions)
@@ -318,7 +330,10 @@ class Encoder:
         """The reference path: one dict and one ``orjson.dumps`` per row."""
         out = EncodedSlice()
         calls: list[bytes] = []
-        columns: list[list[Any]] = [column_values(part[s.column], s.kind) for s in self._sources]
+        columns: list[list[Any]] = [
+            column_values(part[s.column], s.kind, self._orders.get(i))
+            for i, s in enumerate(self._sources)
+        ]
         ids = self._message_ids(part)
         dumps, default, option = orjson.dumps, json_default, JSON_OPTIONS
         build, tree, operation = _build, self._tree, self._operation
@@ -344,7 +359,9 @@ class Encoder:
             return _Member(pieces=[entry.text])
         if entry.column is not None:
             source = self._sources[entry.column]
-            values = fragments.column_json(part[source.column], source.kind, entry.depth, bad)
+            values = fragments.column_json(
+                part[source.column], source.kind, entry.depth, bad, self._orders.get(entry.column)
+            )
             missing = entry.prefix + "null" if entry.keep_null else entry.fallback
             return _Member(values.array, entry.prefix + values.head, values.tail, missing)
         assert entry.children is not None

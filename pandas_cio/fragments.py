@@ -27,6 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .dates import DateOrder
 from .operations import Kind
 from .values import JSON_OPTIONS, column_values, json_default, parse_timestamps
 
@@ -280,7 +281,9 @@ def _is_datetime(dtype: Any) -> bool:
     )
 
 
-def column_json(series: pd.Series, kind: Kind, depth: int, bad: set[int]) -> Values:
+def column_json(
+    series: pd.Series, kind: Kind, depth: int, bad: set[int], order: DateOrder | None = None
+) -> Values:
     """Return the JSON text of each value of a column, as the reference would write it.
 
     Parameters
@@ -293,6 +296,8 @@ def column_json(series: pd.Series, kind: Kind, depth: int, bad: set[int]) -> Val
         Containers above the value in the call.
     bad : set of int
         Receives the positions whose value orjson refuses.
+    order : {"day", "month", "neither"}, optional
+        For a timestamp of strings: the whole column's day/month order.
 
     Returns
     -------
@@ -304,7 +309,7 @@ def column_json(series: pd.Series, kind: Kind, depth: int, bad: set[int]) -> Val
         return Values(pa.array([], TEXT))
     if kind == "timestamp" or (kind != "id" and _is_datetime(dtype)):
         if kind == "timestamp" and not _is_datetime(dtype):
-            series = parse_timestamps(series)
+            series = parse_timestamps(series, order)
         return _datetime_texts(series)
     strings = _string_array(series)
     if strings is not None:

@@ -182,9 +182,11 @@ def send_grouped(
         line has its order's status, error and messageId.
         ``attrs["cio"]["orders"]`` counts the orders.
     """
+    op = get_operation(operation)
+    if group_by is None and products is not None:
+        return _send_arrays(frame, operation, args, payload, products, **options)
     if group_by is None or products is None:
         raise TypeError("group_by= and products= go together: products= lists line-item columns")
-    op = get_operation(operation)
     if PRODUCTS not in op.payload_fields:
         raise ColumnError(f"{op.event or op.name} has no {PRODUCTS!r} array to group lines into")
     if PRODUCTS in frame.columns:
@@ -242,6 +244,44 @@ def send_grouped(
         spread = _spread(exc.result, frame.index, codes, reasons, key)
         raise type(exc)(str(exc), spread) from None
     return _spread(result, frame.index, codes, reasons, key)
+
+
+def _send_arrays(
+    frame: pd.DataFrame,
+    operation: str,
+    args: Mapping[str, Any],
+    payload: PayloadSpec,
+    products: Any,
+    **options: Unpack[SendOptions],
+) -> pd.DataFrame:
+    """Send one event per row whose ``products`` column already holds the arrays.
+
+    A frame read from Parquet or Arrow (a ``list<struct>`` column), or built
+    with lists of dicts, needs no grouping: ``products=`` names the column
+    (one label, or a list of one), which is sent as the ``products`` array.
+    """
+    op = get_operation(operation)
+    label = products
+    if isinstance(products, Sequence) and not isinstance(products, str | bytes):
+        if len(products) != 1:
+            raise TypeError(
+                "products= without group_by= names the one column that already holds each "
+                "row's products array; to build the arrays from line-item columns, "
+                "give group_by= (the order column) too"
+            )
+        (label,) = products
+    elif isinstance(products, Mapping):
+        raise TypeError("products= without group_by= takes one column, not a mapping")
+    if PRODUCTS not in op.payload_fields:
+        raise ColumnError(f"{op.event or op.name} has no {PRODUCTS!r} array")
+    column = resolve_column(frame, "products", label)
+    if column != PRODUCTS:
+        if PRODUCTS in frame.columns:
+            raise ColumnError(
+                f"products={column!r}: the frame also has a {PRODUCTS!r} column; drop or rename it"
+            )
+        frame = frame.rename(columns={column: PRODUCTS})
+    return run(frame, operation, args, _with_products(payload), **options)
 
 
 def _rank(index: pd.Index, values: np.ndarray) -> np.ndarray:

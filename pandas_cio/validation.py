@@ -24,10 +24,10 @@ with warnings.catch_warnings():
     import pandera.pandas as pa
     from pandera.errors import SchemaErrors
 
+from .dates import TimestampReading, date_issue_reasons, read_timestamps
 from .events import PropertySpec
 from .operations import JsonType
 from .plan import CallPlan, Source
-from .values import parse_timestamps
 
 __all__ = ["build_schema", "failure_reasons", "validate"]
 
@@ -79,8 +79,36 @@ def _text_check(series: pd.Series) -> pd.Series:
     return _elementwise(series, lambda v: isinstance(v, str) and bool(v))
 
 
-def _timestamp_check(series: pd.Series) -> pd.Series:
-    return parse_timestamps(series).notna() | series.isna()
+class _Timestamps:
+    """Read a timestamp column once for its checks (pandera hands each a new Series)."""
+
+    def __init__(self) -> None:
+        self._last: tuple[pd.Series, TimestampReading] | None = None
+
+    def __call__(self, series: pd.Series) -> TimestampReading:
+        last = self._last
+        if last is not None and last[0].index.equals(series.index) and last[0].equals(series):
+            return last[1]
+        reading = read_timestamps(series)
+        self._last = (series, reading)
+        return reading
+
+
+def _timestamp_checks(column: Hashable) -> list[pa.Check]:
+    """A date-time, read one date format per column (see :mod:`pandas_cio.dates`)."""
+    read = _Timestamps()
+
+    def readable(series: pd.Series) -> pd.Series:
+        reading = read(series)
+        # Rows with a date issue fail that issue's own check, with its reason.
+        issues = pd.Series(reading.issues != 0, index=series.index)
+        return reading.stamps.notna() | series.isna() | issues
+
+    checks = [
+        pa.Check(lambda s, code=code: pd.Series(read(s).issues != code, index=s.index), error=why)
+        for code, why in date_issue_reasons(column).items()
+    ]
+    return [*checks, pa.Check(readable, error="must be a date-time")]
 
 
 def _finite_check(series: pd.Series) -> pd.Series:
@@ -198,8 +226,11 @@ class _FirstBadMember:
                 return _NOT_AN_OBJECT
             for key, member in element.items():
                 i = index.get(key)
+                # A null member is no value: Arrow structs (a list<struct>
+                # column read from Parquet) have every field, null where absent.
                 if (
                     i is not None
+                    and member is not None
                     and type(member) not in exact[i]
                     and not _item_ok(types[i], member)
                 ):
@@ -280,7 +311,7 @@ def _checks(source: Source) -> list[pa.Check]:
     elif source.kind == "text":
         checks.append(pa.Check(_text_check, error="must be a non-empty string"))
     elif source.kind == "timestamp":
-        checks.append(pa.Check(_timestamp_check, error="must be a date-time"))
+        checks.extend(_timestamp_checks(source.column))
     elif source.kind == "integer":
         checks.append(pa.Check(lambda s: _elementwise(s, _is_integral), error="must be an integer"))
     elif source.kind == "enum":

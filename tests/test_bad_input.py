@@ -68,7 +68,12 @@ def has_json_form(value: Any) -> bool:
     if isinstance(value, Decimal):
         return value.is_finite()
     if isinstance(value, np.ndarray):
-        return value.dtype != object
+        # Arrays are sent as lists (durations, bytes and complex numbers excepted).
+        if value.dtype.kind in "mSVc":
+            return False
+        return value.dtype != object or all(
+            is_missing(v) or has_json_form(v) for v in value.ravel().tolist()
+        )
     if isinstance(value, list | tuple):
         return all(is_missing(v) or has_json_form(v) for v in value)
     if isinstance(value, dict):
@@ -208,7 +213,8 @@ UNENCODABLE = [
     (math.inf, "infinity"),
     (2**70, "64-bit"),
     ([1, {"deep": {3}}], "convert sets to lists"),
-    (np.array([messy.Opaque()], dtype=object), "ndarray values have no JSON form"),
+    (np.array([messy.Opaque()], dtype=object), "Opaque values have no JSON form"),
+    (np.array([1, 2], dtype="m8[s]"), "durations"),
 ]
 
 

@@ -149,7 +149,7 @@ def test_some_rows_not_sent_exits_1_and_writes_the_result(
     assert result["status"].astype(str).tolist() == ["sent", "sent", "invalid", "sent"]
     assert result.loc[2, "error"] == "needs a value in id"
     rejected = pd.read_json(rejects, lines=True)
-    assert rejected[["row", "plan", "status"]].values.tolist() == [[2, "pro", "invalid"]]
+    assert rejected[["_cio_row", "plan", "_cio_status"]].values.tolist() == [[2, "pro", "invalid"]]
     assert len(cio_fake.calls) == 3
     assert "needs a value in id" in done.stdout
 
@@ -431,3 +431,174 @@ def test_ledger_makes_a_second_run_send_nothing(
     assert len(cio_fake.calls) == 5
     assert send("--full-refresh")[0] == 0
     assert len(cio_fake.calls) == 10
+
+
+# Values as data engineers have them
+
+
+def test_csv_text_stays_text(
+    cio_fake: FakeCio,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """02134 and +15551234 stay strings, NA and None are text; only empty cells are missing."""
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "id,zip,phone,note,seats,price,trial\n"
+        "1,02134,+15551234,NA,36,9.5,true\n"
+        "2,10001,15551234,None,,1e3,False\n"
+    )
+    status, _, err = main(
+        "identify", people, "--user-id", "id",
+        fake=cio_fake, key=cio_fake.api_key, monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    traits = {c["userId"]: c["traits"] for c in cio_fake.calls}
+    assert traits["1"] == {
+        "zip": "02134",
+        "phone": "+15551234",
+        "note": "NA",
+        "seats": 36,
+        "price": 9.5,
+        "trial": True,
+    }
+    # 15551234 beside +15551234 keeps the column text; the empty seats cell is left out.
+    assert traits["2"] == {
+        "zip": "10001",
+        "phone": "15551234",
+        "note": "None",
+        "price": 1000.0,
+        "trial": False,
+    }
+
+
+def test_read_frame_converts_only_canonical_columns(tmp_path: Path) -> None:
+    """A column is numbers or booleans only when every non-empty cell is written canonically."""
+    path = tmp_path / "t.csv"
+    path.write_text("a,b,c,d,e,f,g\n-3, 4,007,1.50,123456789012345678901,null,x\n0,5,8,2,1,,\n")
+    frame = cli.read_frame(str(path), "csv")
+    assert frame["a"].dtype == "Int64" and frame["a"].tolist() == [-3, 0]
+    assert frame["b"].tolist() == [" 4", "5"]  # a space is not canonical
+    assert frame["c"].tolist() == ["007", "8"]
+    assert frame["d"].dtype == "Float64" and frame["d"].tolist() == [1.5, 2.0]
+    assert frame["e"].tolist() == ["123456789012345678901", "1"]  # beyond 64 bits: text
+    assert frame["f"].tolist()[0] == "null" and pd.isna(frame["f"].iloc[1])
+    assert pd.isna(frame["g"].iloc[1])
+
+
+def test_jsonl_keeps_the_types_it_has(
+    cio_fake: FakeCio,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    """JSON Lines: string ids stay strings, numbers numbers, date-like names are not dates."""
+    lines = tmp_path / "people.jsonl"
+    lines.write_text(
+        '{"id": "007", "zip": "02134", "created_at": "2024-01-01", "seats": 3, "n": "NA"}\n'
+        '{"id": 8, "zip": "10001", "created_at": "2024-01-02", "seats": null, "n": null}\n'
+    )
+    status, _, err = main(
+        "identify", lines, "--user-id", "id",
+        fake=cio_fake, key=cio_fake.api_key, monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    traits = {c["userId"]: c["traits"] for c in cio_fake.calls}
+    assert traits["007"] == {"zip": "02134", "created_at": "2024-01-01", "seats": 3, "n": "NA"}
+    assert traits["8"] == {"zip": "10001", "created_at": "2024-01-02"}
+
+
+@pytest.mark.parametrize("name", ["rejects.csv", "rejects.jsonl", "rejects.parquet"])
+def test_a_rejects_file_sends_again_without_its_own_columns(
+    cio_fake: FakeCio,
+    people_with_gap_csv: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+) -> None:
+    """Send, write rejects, fix nothing, send the rejects file: only the user's columns go."""
+    rejects, again, out = tmp_path / name, tmp_path / f"again-{name}", tmp_path / "out.csv"
+    cio_fake.inject(Fault(status=500))
+    status, _, _ = main(
+        "identify", people_with_gap_csv, "--user-id", "id", "--retries", "0",
+        "--rejects", rejects,
+        fake=cio_fake, key=cio_fake.api_key, monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    assert status == 1
+    written = cli.read_frame(str(rejects), cli.file_format(name))
+    assert written.columns.tolist()[:3] == list(cli.REJECTS_COLUMNS)
+    assert written["_cio_status"].tolist() == ["failed", "failed", "invalid", "failed"]
+    cio_fake.clear_faults()
+    cio_fake.reset()
+    status, _, err = main(
+        "identify", rejects, "--user-id", "id", "--rejects", again, "--out", out,
+        fake=cio_fake, key=cio_fake.api_key, monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    assert status == 1  # the row without an id is still invalid
+    assert "is a rejects file: its _cio_row, _cio_status, _cio_error columns are not sent" in err
+    traits = {c["userId"]: c["traits"] for c in cio_fake.calls}
+    assert traits == {
+        "007": {"plan": "pro", "seats": 3},
+        "008": {"plan": "free"},
+        "010": {"plan": "team", "seats": 5},
+    }
+    # The rows keep their numbers in the first file.
+    assert pd.read_csv(out)["row"].tolist() == [0, 1, 2, 3]
+    second = cli.read_frame(str(again), cli.file_format(name))
+    assert second[["_cio_row", "_cio_status"]].values.tolist() == [[2, "invalid"]]
+
+
+@pytest.fixture
+def orders_parquet(tmp_path: Path) -> Path:
+    """Two orders with a list<struct> products column, as an orders export writes them."""
+    path = tmp_path / "orders.parquet"
+    pd.DataFrame(
+        {
+            "customer": ["c1", "c2"],
+            "order_id": ["o1", "o2"],
+            "revenue": [29.5, 5.0],
+            "products": [
+                [
+                    {"product_id": "p1", "sku": "a", "price": 9.5, "quantity": 1},
+                    {"product_id": "p2", "sku": "b", "price": 20.0, "quantity": 2},
+                ],
+                [{"product_id": "p3", "sku": "c", "price": 5.0, "quantity": None}],
+            ],
+            "placed": pd.to_datetime(["2024-05-03 10:00", "2024-05-04 11:00"]).tz_localize(
+                "Europe/Berlin"
+            ),
+        }
+    ).to_parquet(path)
+    return path
+
+
+@pytest.mark.parametrize("extra", [[], ["--products", "products"]])
+def test_semantic_ecommerce_sends_a_parquet_products_array(
+    cio_fake: FakeCio,
+    orders_parquet: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    extra: list[str],
+) -> None:
+    """The CLI sends a list<struct> products column read from Parquet, as the accessor does."""
+    status, _, err = main(
+        "semantic", "ecommerce", "Order Completed", orders_parquet, "--user-id", "customer",
+        *extra, fake=cio_fake, key=cio_fake.api_key, monkeypatch=monkeypatch, capsys=capsys,
+    )  # fmt: skip
+    assert status == 0, err
+    properties = {c["userId"]: c["properties"] for c in cio_fake.calls}
+    assert properties["c1"]["products"] == [
+        {"product_id": "p1", "sku": "a", "price": 9.5, "quantity": 1},
+        {"product_id": "p2", "sku": "b", "price": 20.0, "quantity": 2},
+    ]
+    assert properties["c2"]["products"] == [
+        {"product_id": "p3", "sku": "c", "price": 5.0, "quantity": None}
+    ]
+    assert properties["c1"]["placed"] == "2024-05-03T08:00:00.000Z"
+    # The same calls as the accessor sends (pyarrow-backed: pandas' numpy
+    # conversion turns integers beside a null in a struct into floats).
+    frame = pd.read_parquet(orders_parquet, dtype_backend="pyarrow")
+    expected = frame.cio.semantic.ecommerce("Order Completed", user_id="customer", dry_run=True)
+    assert sorted(expected["message_id"]) == sorted(cio_fake.message_ids)

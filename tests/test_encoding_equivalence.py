@@ -30,8 +30,8 @@ from pandas_cio.operations import get_operation
 from pandas_cio.plan import make_plan
 from pandas_cio.values import JSON_OPTIONS, column_values, json_default
 
-pytest.importorskip("pyarrow")
-from pandas_cio import fragments
+pa = pytest.importorskip("pyarrow")
+from pandas_cio import fragments  # noqa: E402
 
 SENT_AT = "2026-11-23T12:00:00.000Z"
 
@@ -64,8 +64,54 @@ object_values = st.one_of(
 )
 
 
+# What pd.read_parquet gives for list and struct columns: numpy arrays (of
+# numbers, strings, datetimes or objects), arrays of dicts whose values are
+# arrays, NaT inside datetime arrays.
+leaves = st.one_of(st.none(), st.integers(-(2**53), 2**53), tricky_text, st.booleans(), timestamps)
+numpy_arrays = st.one_of(
+    st.lists(st.integers(-(2**63), 2**63 - 1), max_size=3).map(lambda v: np.array(v, np.int64)),
+    st.lists(st.floats(width=32), max_size=3).map(lambda v: np.array(v, np.float32)),
+    st.lists(st.floats(), max_size=3).map(lambda v: np.array(v, np.float64)),
+    st.lists(st.booleans(), max_size=3).map(lambda v: np.array(v, np.bool_)),
+    st.lists(st.one_of(st.none(), timestamps), max_size=3).map(
+        lambda v: np.array(v, "datetime64[ns]")
+    ),
+    st.lists(tricky_text.filter(lambda s: "\x00" not in s), max_size=3).map(
+        lambda v: np.array(v, dtype=str)
+    ),
+    st.lists(leaves, max_size=3).map(lambda v: np.array(v, dtype=object)),
+)
+nested_arrays = st.recursive(
+    numpy_arrays,
+    lambda inner: st.one_of(
+        st.lists(
+            st.dictionaries(tricky_text, st.one_of(leaves, inner), max_size=3), max_size=3
+        ).map(lambda v: np.array(v, dtype=object)),
+        st.lists(inner, max_size=2).map(lambda v: np.array([*v, None], dtype=object)[:-1]),
+    ),
+    max_leaves=8,
+)
+# An Arrow list<struct> column (pandas with dtype_backend="pyarrow").
+items = st.fixed_dictionaries(
+    {
+        "sku": st.one_of(st.none(), tricky_text.filter(lambda s: "\x00" not in s)),
+        "price": st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+        "at": st.one_of(st.none(), timestamps),
+        "tags": st.one_of(st.none(), st.lists(st.sampled_from(["a", "b", '"c"']), max_size=2)),
+    }
+)
+
+
 def _column(kind: str, values: list[Any], zone: str) -> pd.Series:
     """Build one column of the given kind from drawn values."""
+    if kind == "arrow_list":
+        struct = pa.struct(
+            [("sku", pa.string()), ("price", pa.float64()), ("at", pa.timestamp("us", zone)),
+             ("tags", pa.list_(pa.string()))]
+        )  # fmt: skip
+        return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values, pa.list_(struct))))
+    if kind == "arrow_struct":
+        return pd.Series(pd.arrays.ArrowExtensionArray(pa.array(values)))
     if kind == "float64":
         return pd.Series(values, dtype="float64")
     if kind == "float32":
@@ -106,6 +152,9 @@ _KINDS: dict[str, Any] = {
         st.none(), st.datetimes(min_value=dt.datetime(1, 1, 1), max_value=dt.datetime(9999, 1, 1))
     ),
     "object": object_values,
+    "arrays": st.one_of(st.none(), nested_arrays),
+    "arrow_list": st.one_of(st.none(), st.lists(items, max_size=3)),
+    "arrow_struct": st.one_of(st.none(), items),
 }
 
 ids = st.one_of(
@@ -223,6 +272,45 @@ def test_other_operations_columnwise_equal_reference(
     frame, positions = drawn
     frame = frame.assign(name=frame["id"].astype(object))
     plan = make_plan(get_operation(operation), frame, OPERATIONS[operation], missing=missing)  # type: ignore[arg-type]
+    fast_encoder = Encoder(plan)
+    assert fast_encoder.columnwise
+    _assert_same(
+        fast_encoder.encode(frame, positions),
+        Encoder(plan, columnwise=False).encode(frame, positions),
+    )
+
+
+date_texts = st.one_of(
+    st.none(),
+    st.builds(
+        lambda a, b, year, sep, rest: f"{a:02d}{sep}{b:02d}{sep}{year}{rest}",
+        st.integers(0, 32),
+        st.integers(0, 32),
+        st.sampled_from(["2024", "99", "1970"]),
+        st.sampled_from(["/", ".", "-"]),
+        st.sampled_from(["", " 10:30", "T23:59:59Z", " 1:05 PM"]),
+    ),
+    timestamps.map(lambda d: d.isoformat()),
+    st.sampled_from(["May 3, 2024", "not a date", "2024-02-30", ""]),
+)
+
+
+@given(
+    st.lists(date_texts, min_size=1, max_size=15),
+    st.sampled_from(["object", "str"]),
+    st.data(),
+)
+def test_date_strings_encode_the_same_on_both_paths(
+    texts: list[str | None], dtype: str, data: st.DataObject
+) -> None:
+    """Day/month strings read in the whole column's order, column-wise as per row, any slice."""
+    frame = pd.DataFrame(
+        {"id": [f"u{i}" for i in range(len(texts))], "when": pd.Series(texts, dtype=dtype)}
+    )
+    args = {"user_id": "id", "event": "E", "timestamp": "when"}
+    plan = make_plan(get_operation("track"), frame, args)
+    chosen = data.draw(st.lists(st.integers(0, len(texts) - 1), unique=True, min_size=1))
+    positions = np.array(sorted(chosen), dtype=np.int64)
     fast_encoder = Encoder(plan)
     assert fast_encoder.columnwise
     _assert_same(
