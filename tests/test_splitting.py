@@ -220,8 +220,8 @@ def test_cli_writes_rejected_rows_to_rejects_and_exits_1(
     printed = capsys.readouterr().out
     assert status == cli.EXIT_NOT_ALL_SENT
     assert "rejected" in printed and "split batches" in printed
-    assert pd.read_csv(rejects)["row"].tolist() == [100, 200]
-    assert set(pd.read_csv(rejects)["status"]) == {"rejected"}
+    assert pd.read_csv(rejects)["_cio_row"].tolist() == [100, 200]
+    assert set(pd.read_csv(rejects)["_cio_status"]) == {"rejected"}
     assert pd.read_csv(out)["status"].value_counts().to_dict() == {"sent": 298, "rejected": 2}
 
 
