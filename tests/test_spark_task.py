@@ -202,3 +202,15 @@ def test_an_empty_partition_yields_no_status_rows() -> None:
     empty = pd.DataFrame({"uid": pd.Series([], dtype="str"), "n": pd.Series([], dtype="int64")})
     (out,) = list(sender([empty]))
     assert out.empty and list(out.columns) == ["uid", *RESULT_COLUMNS]
+
+
+def test_settings_shipped_to_a_task_keep_ca_bundle_and_proxies() -> None:
+    """The settings a task rebuilds its client from carry every option (they dropped two)."""
+    proxies = {"https": "http://127.0.0.1:3128"}
+    with pandas_cio.Client(SECRET, ca_bundle="/tmp/corp-ca.pem", proxies=proxies) as c:
+        shipped = pickle.loads(pickle.dumps(ClientSettings.from_client(c)))
+    assert SECRET not in repr(shipped) and shipped.api_key is None
+    with shipped.connect(ApiKey(SECRET)) as rebuilt:
+        assert rebuilt._session.verify == "/tmp/corp-ca.pem"
+        assert rebuilt._session.proxies == proxies
+        assert rebuilt.settings == replace(shipped, api_key=rebuilt.api_key)
