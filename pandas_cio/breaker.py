@@ -120,10 +120,7 @@ class Circuit:
                 return f"{self.consecutive} batches in a row failed after all their retries"
             since = self.failing_since
             if since is not None and time.monotonic() - since >= self.breaker.failing_seconds:
-                return (
-                    f"every request failed for {self.breaker.failing_seconds:g} s "
-                    "(breaker failing_seconds)"
-                )
+                return f"every request failed for {self.breaker.failing_seconds:g} s"
             return None
 
     def reset(self) -> None:

@@ -256,13 +256,12 @@ class _Send:
         probed = ""
         if probe is not None:
             answer = f"HTTP {probe.status}" if probe.status else "no answer"
-            probed = f"; a probe {self.circuit.breaker.probe_after:g} s later failed too ({answer})"
+            probed = f"; a probe {self.circuit.breaker.probe_after:g} s later failed too, {answer}"
         return (
-            f"not sent: the service looked down ({why}; {failed} "
-            f"batch{'es' if failed != 1 else ''} failed after all retries{probed}), so the "
-            "send stopped. To resume, re-send the rows whose status is not 'sent' (their "
-            "messageIds are the same, so rows that did arrive are not duplicated), or "
-            "re-run with the same ledger="
+            f"not sent: the service looked down, so the send stopped ({why}; {failed} "
+            f"batch{'es' if failed != 1 else ''} failed after all their retries{probed}). "
+            "To resume, re-send the rows whose status is not 'sent' (same messageIds, so rows "
+            "that did arrive are not duplicated), or re-run with the same ledger="
         )
 
     def _finish(self) -> None:
