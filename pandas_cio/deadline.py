@@ -119,7 +119,10 @@ class Watchdog:
                 )
                 self._thread.start()
             heapq.heappush(self._heap, (when, next(self._counter), ticket))
-            self._wake.notify()
+            # Deadlines mostly come in order: wake the thread only when this
+            # one is now the earliest (one wake-up per request would cost CPU).
+            if self._heap[0][2] is ticket:
+                self._wake.notify()
 
     def disarm(self, ticket: Ticket) -> None:
         """The attempt ended (answered or failed); its socket is left alone from now on."""
