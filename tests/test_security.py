@@ -29,6 +29,8 @@ from typing import Any
 import pandas as pd
 import pytest
 import responses
+from hypothesis import given
+from hypothesis import strategies as st
 
 import pandas_cio
 from pandas_cio import ApiKey, Client, ConfigurationError
@@ -465,3 +467,54 @@ def test_the_cli_never_prints_a_key_with_a_newline(
     out, err = capsys.readouterr()
     assert status == 2 and "API key" in err
     assert "SECRETpartONE" not in out + err and "SECRETpartTWO" not in out + err
+
+
+URL_PIECES = st.sampled_from(
+    ["http://", "https://", "127.0.0.1", "localhost", "evil.example", "cdp.customer.io",
+     "@", "\\", ":", ":8080", "/", "/v1", "?", "#", "%5C", "%40", " ", "\t", "[::1]", ".", "user"]
+)  # fmt: skip
+
+
+@given(st.lists(URL_PIECES, min_size=1, max_size=8).map("".join))
+def test_an_accepted_base_url_means_one_host_to_every_parser(url: str) -> None:
+    """Whatever check_base_url accepts, urllib3 and urlsplit read the same host, and plain
+    http goes only to loopback."""
+    try:
+        accepted = check_base_url(url)
+    except ConfigurationError:
+        return
+    from urllib.parse import urlsplit
+
+    from urllib3.util import parse_url
+
+    host = (parse_url(accepted).host or "").strip("[]").lower()
+    assert host and host == (urlsplit(accepted).hostname or "")
+    if accepted.startswith("http://"):
+        assert host in ("localhost", "::1") or host.startswith("127.")
+
+
+@given(
+    key=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=6, max_size=40),
+    before=st.text(max_size=60),
+    after=st.text(max_size=60),
+    form=st.sampled_from(["raw", "bearer", "basic", "basic-unpadded", "prefix", "suffix"]),
+)
+def test_redaction_removes_every_form_of_the_key(
+    key: str, before: str, after: str, form: str
+) -> None:
+    """The key, Bearer KEY, Basic's base64 (padded or not) and 8+ character pieces never survive."""
+    from pandas_cio.redact import Redactor
+
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+    shown = {
+        "raw": key,
+        "bearer": f"Bearer {key}",
+        "basic": f"Basic {basic}",
+        "basic-unpadded": basic.rstrip("="),
+        "prefix": key[:8],
+        "suffix": key[-8:],
+    }[form]
+    text = Redactor(key).clean(before + shown + after, limit=10_000)
+    assert key not in text and basic.rstrip("=") not in text
+    if len(key) >= 8:
+        assert key[:8] not in text and key[-8:] not in text
