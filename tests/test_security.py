@@ -29,7 +29,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import responses
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import pandas_cio
@@ -476,6 +476,10 @@ URL_PIECES = st.sampled_from(
 
 
 @given(st.lists(URL_PIECES, min_size=1, max_size=8).map("".join))
+@example("http://127.0.0.1:8080/v1")
+@example("https://cdp.customer.io/v1")
+@example("http://[::1]/v1")
+@example("http://localhost/v1")
 def test_an_accepted_base_url_means_one_host_to_every_parser(url: str) -> None:
     """Whatever check_base_url accepts, urllib3 and urlsplit read the same host, and plain
     http goes only to loopback."""
