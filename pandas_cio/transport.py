@@ -407,7 +407,7 @@ class CioAdapter(LimiterAdapter):
                     False,
                     status,
                     attempts,
-                    f"HTTP {status} after {attempts} attempts",
+                    f"HTTP {status} after {attempts} attempt{'s' if attempts != 1 else ''}",
                     unavailable=True,
                 )
             logger.debug(
