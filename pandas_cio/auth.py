@@ -11,8 +11,12 @@ from __future__ import annotations
 import base64
 import ipaddress
 import os
+import re
 from typing import Literal
 from urllib.parse import urlsplit
+
+from urllib3.exceptions import LocationParseError
+from urllib3.util import parse_url
 
 from .errors import ConfigurationError
 
@@ -23,6 +27,10 @@ REGION_URLS: dict[str, str] = {
     "us": "https://cdp.customer.io/v1",
     "eu": "https://cdp-eu.customer.io/v1",
 }
+# Keys are tokens of printable ASCII: anything else (a newline from a
+# copied file, a non-breaking space) would make every request fail inside
+# http.client with the header, key included, in the exception's text.
+_KEY_CHARACTER = re.compile(r"[\x21-\x7e]")
 _PREFIX_REGION = {"pk_us_": "us", "sk_us_": "us", "pk_eu_": "eu", "sk_eu_": "eu"}
 
 
@@ -40,7 +48,16 @@ class ApiKey:
     def __init__(self, secret: str) -> None:
         if not isinstance(secret, str) or not secret.strip():
             raise ConfigurationError("the API key is empty")
-        self._secret = secret.strip()
+        secret = secret.strip()
+        bad = next((i for i, ch in enumerate(secret) if not _KEY_CHARACTER.match(ch)), None)
+        if bad is not None:
+            # Never the key itself, not even the offending character: only where it is.
+            raise ConfigurationError(
+                f"the API key holds a character that cannot go in an HTTP header (a control "
+                f"character such as a newline, a space or a non-ASCII character) at position "
+                f"{bad + 1} of {len(secret)}; copy the key again from Customer.io, without it"
+            )
+        self._secret = secret
 
     @classmethod
     def from_env(cls, key: str | None, variable: str = "CIO_API_KEY") -> ApiKey:
@@ -98,23 +115,94 @@ def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
 
 
-def check_base_url(url: str) -> str:
-    """Refuse base URLs that would send the key in clear text.
+# What a base URL may hold: a DNS name or an IP address (IPv6 in brackets), an
+# optional port, and a plain path. No user info, query, fragment, backslash,
+# percent-escape or whitespace: those are where parsers disagree about the
+# host (urlsplit and urllib3 read "http://a\\@127.0.0.1/" differently), and
+# a base URL never needs them.
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
+_PATH = re.compile(r"(?:/[A-Za-z0-9._~-]*)*")
+_FIX = "give it as https://host[:port]/path, like https://cdp.customer.io/v1"
 
-    Plain ``http://`` is allowed only for loopback hosts (the local fake
-    service); everything else must be ``https://``.
+
+def _refuse(problem: str) -> ConfigurationError:
+    return ConfigurationError(f"refusing base_url=: {problem}; {_FIX}")
+
+
+def check_base_url(url: str) -> str:
+    """Refuse base URLs that could send the key somewhere else or in clear text.
+
+    The URL is read with the parser the transport itself uses
+    (:func:`urllib3.util.parse_url`), and must be a plain
+    ``https://host[:port]/path``; plain ``http://`` is allowed only for
+    loopback hosts (the local fake service). The error never repeats the URL,
+    which could hold a password.
+
+    Parameters
+    ----------
+    url : str
+        The base URL as given.
+
+    Returns
+    -------
+    str
+        The URL without a trailing slash.
+
+    Raises
+    ------
+    ConfigurationError
+        The URL is not a plain http(s) URL, holds user info, a query, a
+        fragment, a backslash, whitespace or control characters, or asks for
+        plain http to a host that is not loopback.
     """
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
-        return url.rstrip("/")
-    if parts.scheme == "http" and _is_loopback(host):
-        return url.rstrip("/")
-    raise ConfigurationError(
-        f"refusing base_url {parts.scheme}://{host}: use https:// (plain http only for loopback)"
-    )
+    if not isinstance(url, str) or not url:
+        raise _refuse("it must be a non-empty string")
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
+        raise _refuse("it holds whitespace or a control character")
+    for char, name in (
+        ("\\", "a backslash"),
+        ("@", "user info ('@')"),
+        ("?", "a query ('?')"),
+        ("#", "a fragment ('#')"),
+        ("%", "a percent-escape"),
+    ):
+        if char in url:
+            raise _refuse(f"it holds {name}")
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in ("https", "http"):
+        raise _refuse(
+            "the scheme must be https:// (plain http:// only for loopback), "
+            f"not {scheme or 'missing'}"
+        )
+    try:
+        parts = parse_url(url)
+    except LocationParseError:
+        raise _refuse("it cannot be parsed") from None
+    host = parts.host or ""
+    if (
+        not _HOST.fullmatch(host)
+        or parts.auth
+        or parts.query is not None
+        or parts.fragment is not None
+    ):
+        raise _refuse("the host is not a plain name or address")
+    if parts.port is not None and not 0 < parts.port < 65536:
+        raise _refuse("the port must be in 1..65535")
+    if not _PATH.fullmatch(parts.path or ""):
+        raise _refuse("the path may hold only letters, digits and . _ ~ - /")
+    # Belt and braces: the standard library must agree on the host.
+    if (urlsplit(url).hostname or "") != host.lower().strip("[]") and (
+        urlsplit(url).hostname or ""
+    ) != host.lower():
+        raise _refuse("parsers disagree about its host")
+    if scheme == "http" and not _is_loopback(host):
+        raise ConfigurationError(
+            f"refusing base_url=http://{host}: the API key would travel in clear text; "
+            "use https:// (plain http:// is only for loopback hosts, such as the local fake)"
+        )
+    return url.rstrip("/")

@@ -3,17 +3,17 @@
 A :class:`Client` owns a ``requests.Session`` with a :class:`~pandas_cio.transport.CioAdapter`
 mounted on it and a small pool of worker threads that share the adapter's rate
 limiter. It is a context manager and never a module global: make one per job
-(or let the accessor make a short-lived one from the environment).
+(or let the accessor make a short-lived one from the environment). Everything
+it is configured with is one :class:`~pandas_cio.settings.ClientSettings`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import dataclasses
 import logging
 import threading
 import zlib
 from collections.abc import Callable, Generator, Iterable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from types import TracebackType
 from typing import Any
 
@@ -21,25 +21,20 @@ import requests
 from urllib3.util.retry import Retry
 
 from . import __version__
-from .auth import REGION_URLS, ApiKey, check_base_url, resolve_region
-from .batching import ENVELOPE_BYTES, MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch
+from .auth import ApiKey
+from .batching import MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch
+from .breaker import Breaker, Circuit
 from .errors import ConfigurationError
-from .transport import DEFAULT_RATE, CioAdapter, Delivery, RateLimit, default_retry, make_limiter
+from .redact import Redactor
+from .sender import _Send
+from .settings import DEFAULT_TIMEOUT, DEFAULT_WORKERS, ClientSettings
+from .transport import CioAdapter, Delivery, RateLimit, make_limiter
 
-__all__ = ["Client"]
+__all__ = ["DEFAULT_TIMEOUT", "DEFAULT_WORKERS", "Client"]
 
 logger = logging.getLogger("pandas_cio.client")
 
-DEFAULT_TIMEOUT = (5.0, 30.0)
-# Eight requests in flight keep a 2-core machine busy encoding while the
-# network waits; raise it for high-latency links (the rate limit still holds).
-DEFAULT_WORKERS = 8
 _GZIP_LEVEL = 1
-
-
-def _sent_at() -> str:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
-    return now.isoformat(timespec="milliseconds") + "Z"
 
 
 class Client:
@@ -48,21 +43,28 @@ class Client:
     Parameters
     ----------
     api_key : str, optional
-        The API key; when None, ``CIO_API_KEY`` from the environment.
+        The API key; when None, ``CIO_API_KEY`` from the environment. Keys with
+        control characters, spaces or non-ASCII characters are refused here.
     region : {"us", "eu"}, optional
         Data centre; when None, taken from the key's prefix, then
         ``CIO_REGION``, then ``"us"``.
     base_url : str, optional
-        Override the endpoint (for the local fake service). Plain ``http://``
-        is refused except for loopback hosts.
+        Override the endpoint (for the local fake service): a plain
+        ``https://host[:port]/path``, without user info, query, fragment,
+        backslashes or whitespace. Plain ``http://`` only for loopback hosts.
     rate_limit : RateLimit or (int, float), optional
         Requests allowed per window, retries included. Default 3,000 per 3 s.
     retry : urllib3.util.Retry or int, optional
         Retry policy, or the number of retries for the default policy (6).
         POST is added to a policy's allowed methods if missing (urllib3 leaves
-        it out by default); pass ``retry=0`` for no retries.
+        it out by default); pass ``retry=0`` for no retries. 4xx answers other
+        than 429 are never retried.
     timeout : float or (float, float)
-        Connect and read timeout of each attempt, in seconds.
+        Connect and read timeout of each socket operation, in seconds.
+    attempt_timeout : float, optional
+        Deadline of one whole attempt (connect, send, full answer), in
+        seconds; it holds against a server that trickles its answer. Default:
+        connect plus read timeout (35 s).
     workers : int
         Requests in flight at once.
     gzip : bool
@@ -78,6 +80,13 @@ class Client:
     proxies : Mapping[str, str], optional
         Proxies by scheme, as in requests (``{"https": "http://proxy:3128"}``).
         Environment proxy variables are not read.
+    strict : bool
+        Ask for the service's strict mode (``X-Strict-Mode: 1``): calls it
+        cannot use are answered 400 instead of 200-and-dropped. Default True.
+    breaker : Breaker or bool
+        When a send gives up on a service that looks down (see
+        :class:`~pandas_cio.breaker.Breaker`); True for the defaults, False
+        to retry every batch to the end.
 
     Examples
     --------
@@ -97,60 +106,135 @@ class Client:
         rate_limit: RateLimit | tuple[int, float] | None = None,
         retry: Retry | int | None = None,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        attempt_timeout: float | None = None,
         workers: int = DEFAULT_WORKERS,
         gzip: bool = False,
         max_batch_bytes: int = MAX_BATCH_BYTES,
         max_call_bytes: int = MAX_CALL_BYTES,
         ca_bundle: str | None = None,
         proxies: Mapping[str, str] | None = None,
+        strict: bool = True,
+        breaker: Breaker | bool = True,
     ) -> None:
-        self._key = ApiKey.from_env(api_key)
-        self.region = resolve_region(region, self._key)
-        self.base_url = check_base_url(base_url or REGION_URLS[self.region])
-        if isinstance(rate_limit, tuple):
-            rate_limit = RateLimit(*rate_limit)
-        self.rate_limit = rate_limit or DEFAULT_RATE
-        if retry is None or isinstance(retry, int):
-            retry = default_retry() if retry is None else default_retry(retry)
-        elif retry.allowed_methods is not None and "POST" not in retry.allowed_methods:
-            # urllib3 leaves POST out by default, which would turn every retry
-            # off without a word; calls carry messageIds, so POST is safe here.
-            retry = retry.new(allowed_methods=frozenset(retry.allowed_methods) | {"POST"})
-        self.retry = retry
-        self.timeout = timeout
-        if workers < 1:
-            raise ConfigurationError("workers must be at least 1")
-        self.workers = workers
-        self.gzip = gzip
-        if not ENVELOPE_BYTES < max_batch_bytes <= MAX_BATCH_BYTES:
-            raise ConfigurationError(
-                f"max_batch_bytes must be in {ENVELOPE_BYTES + 1}..{MAX_BATCH_BYTES}"
-            )
-        if not 0 < max_call_bytes <= MAX_CALL_BYTES:
-            raise ConfigurationError(f"max_call_bytes must be in 1..{MAX_CALL_BYTES}")
-        self.max_batch_bytes = max_batch_bytes
-        # A call must also fit in a body with its envelope; a larger one would
-        # make the packer raise mid-send instead of marking the row too_large.
-        self.max_call_bytes = min(max_call_bytes, max_batch_bytes - ENVELOPE_BYTES)
-        self._adapter = CioAdapter(make_limiter(self.rate_limit), retry, pool_maxsize=workers)
+        settings = ClientSettings(
+            api_key=ApiKey.from_env(api_key),
+            region=region,
+            base_url=base_url,
+            rate_limit=rate_limit,  # type: ignore[arg-type]  # normalised by the settings
+            retry=retry,  # type: ignore[arg-type]
+            timeout=timeout,
+            attempt_timeout=attempt_timeout,
+            workers=workers,
+            gzip=gzip,
+            max_batch_bytes=max_batch_bytes,
+            max_call_bytes=max_call_bytes,
+            ca_bundle=ca_bundle,
+            proxies=proxies,  # type: ignore[arg-type]
+            strict=strict,
+            breaker=breaker,  # type: ignore[arg-type]
+        )
+        self._open(settings)
+
+    @classmethod
+    def from_settings(cls, settings: ClientSettings) -> Client:
+        """Make a client from settings (a key left out is read from ``CIO_API_KEY``).
+
+        Parameters
+        ----------
+        settings : ClientSettings
+            The whole description of the client, e.g. another client's
+            :attr:`settings` changed with ``dataclasses.replace``.
+
+        Returns
+        -------
+        Client
+        """
+        if settings.api_key is None:
+            settings = dataclasses.replace(settings, api_key=ApiKey.from_env(None))
+        client = cls.__new__(cls)
+        client._open(settings)
+        return client
+
+    def _open(self, settings: ClientSettings) -> None:
+        assert settings.api_key is not None and settings.region is not None
+        if settings.base_url is None:  # pragma: no cover - resolved with the key
+            raise ConfigurationError("the settings have no base_url")
+        self._settings = settings
+        self._key: ApiKey = settings.api_key
+        self._adapter = CioAdapter(
+            make_limiter(settings.rate_limit), settings.retry, pool_maxsize=settings.workers
+        )
         self._session = requests.Session()
         self._session.mount("https://", self._adapter)
         self._session.mount("http://", self._adapter)
         # No settings from the environment: a ~/.netrc entry would replace the
         # Authorization header. Proxies and a CA bundle are explicit instead.
         self._session.trust_env = False
-        if ca_bundle is not None:
-            self._session.verify = ca_bundle  # still verified, against this CA
-        if proxies:
-            self._session.proxies.update(proxies)
-        self._session.headers.update(
-            {
-                "Authorization": self._key.authorization,
-                "Content-Type": "application/json",
-                "User-Agent": f"pandas-cio/{__version__} requests/{requests.__version__}",
-            }
-        )
+        if settings.ca_bundle is not None:
+            self._session.verify = settings.ca_bundle  # still verified, against this CA
+        if settings.proxies:
+            self._session.proxies.update(dict(settings.proxies))
+        headers = {
+            "Authorization": self._key.authorization,
+            "Content-Type": "application/json",
+            "User-Agent": f"pandas-cio/{__version__} requests/{requests.__version__}",
+        }
+        if settings.strict:
+            headers["X-Strict-Mode"] = "1"
+        self._session.headers.update(headers)
         self._closed = False
+
+    @property
+    def settings(self) -> ClientSettings:
+        """Everything this client was made with (copy it with ``dataclasses.replace``)."""
+        return self._settings
+
+    @property
+    def region(self) -> str:
+        """``"us"`` or ``"eu"``."""
+        assert self._settings.region is not None
+        return self._settings.region
+
+    @property
+    def base_url(self) -> str:
+        """The endpoint, without a trailing slash."""
+        assert self._settings.base_url is not None
+        return self._settings.base_url
+
+    @property
+    def rate_limit(self) -> RateLimit:
+        """Requests allowed per window, retries included."""
+        return self._settings.rate_limit
+
+    @property
+    def retry(self) -> Retry:
+        """The retry policy of each request."""
+        return self._settings.retry
+
+    @property
+    def timeout(self) -> float | tuple[float, float]:
+        """Connect and read timeout, as given."""
+        return self._settings.timeout
+
+    @property
+    def workers(self) -> int:
+        """Requests in flight at once."""
+        return self._settings.workers
+
+    @property
+    def gzip(self) -> bool:
+        """Whether bodies are compressed."""
+        return self._settings.gzip
+
+    @property
+    def max_batch_bytes(self) -> int:
+        """Largest request body."""
+        return self._settings.max_batch_bytes
+
+    @property
+    def max_call_bytes(self) -> int:
+        """Largest single call."""
+        return self._settings.max_call_bytes
 
     def __repr__(self) -> str:
         return (
@@ -173,7 +257,7 @@ class Client:
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError(
             "a Client holds open connections and is not picklable; "
-            "pass its settings (see pandas_cio.spark) instead"
+            "pass client.settings (a ClientSettings) instead"
         )
 
     @property
@@ -201,6 +285,27 @@ class Client:
         request = requests.Request("POST", self.base_url + path, data=body, headers=headers)
         return self._session.prepare_request(request)
 
+    def _deliver(
+        self,
+        path: str,
+        body: bytes,
+        stop: threading.Event | None,
+        circuit: Circuit | None = None,
+        retry: Retry | None = None,
+    ) -> Delivery:
+        if self._closed:
+            raise ConfigurationError("this client is closed")
+        return self._adapter.deliver(
+            self._session,
+            self._prepare(path, body),
+            self._settings.timeouts,
+            stop,
+            deadline=self._settings.deadline,
+            redactor=Redactor(self._key.reveal(), body),
+            observer=circuit,
+            retry=retry,
+        )
+
     def post(self, path: str, body: bytes, stop: threading.Event | None = None) -> Delivery:
         """POST one raw JSON body to ``path`` (e.g. ``"/batch"``) and return the outcome.
 
@@ -217,10 +322,7 @@ class Client:
         -------
         Delivery
         """
-        if self._closed:
-            raise ConfigurationError("this client is closed")
-        request = self._prepare(path, body)
-        return self._adapter.deliver(self._session, request, self.timeout, stop)
+        return self._deliver(path, body, stop)
 
     def send_batches(
         self,
@@ -232,10 +334,13 @@ class Client:
 
         At most ``2 * workers`` batches are pulled from ``batches`` ahead of
         their delivery, so a lazily encoded frame streams through in bounded
-        memory. Closing the generator early (or an exception in the consumer,
-        such as KeyboardInterrupt) sets ``stop``, cancels batches not started
-        and waits for the requests in flight to give up. Requests in flight
-        may still reach the service then; their outcomes go to ``settled``.
+        memory. Once ``stop`` is set (by the caller, or because the generator
+        is closed early or the consumer raised, such as KeyboardInterrupt), no
+        batch is started; requests in flight get half a second to finish,
+        then their connections are cut, and workers still busy after that are
+        abandoned: the generator ends within about a second. Requests that
+        finished but were never yielded go to ``settled``; batches whose
+        answer never came are not confirmed.
 
         Parameters
         ----------
@@ -252,34 +357,11 @@ class Client:
         Yields
         ------
         (Batch, Delivery)
+
+        Raises
+        ------
+        CircuitOpen
+            The circuit breaker gave up on the service (see
+            :mod:`pandas_cio.breaker`); every request made was yielded first.
         """
-        stop = stop or threading.Event()
-        pending: dict[Future[Delivery], Batch] = {}
-        source = iter(batches)
-        exhausted = False
-        try:
-            with ThreadPoolExecutor(self.workers, thread_name_prefix="pandas_cio") as pool:
-                try:
-                    while True:
-                        while not exhausted and len(pending) < 2 * self.workers:
-                            batch = next(source, None)
-                            if batch is None:
-                                exhausted = True
-                                break
-                            body = batch.body(_sent_at())
-                            pending[pool.submit(self.post, "/batch", body, stop)] = batch
-                        if not pending:
-                            return
-                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            yield pending.pop(future), future.result()
-                finally:
-                    stop.set()
-                    for future in pending:
-                        future.cancel()
-        finally:
-            # The pool has joined its workers: report what they finished unseen.
-            if settled is not None:
-                for future, batch in pending.items():
-                    if future.done() and not future.cancelled() and future.exception() is None:
-                        settled(batch, future.result())
+        return _Send(self, batches, stop or threading.Event(), settled).run()

@@ -14,19 +14,25 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate
 from requests_ratelimiter import LimiterAdapter
-from urllib3.exceptions import InvalidHeader, MaxRetryError
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ReadTimeoutError
 from urllib3.util.retry import Retry
+
+from .deadline import Watchdog, watch_pools
+from .redact import Redactor, service_message
 
 __all__ = [
     "DEFAULT_RATE",
     "RETRY_STATUSES",
+    "AttemptObserver",
     "CioAdapter",
+    "CircuitOpen",
     "Delivery",
     "RateLimit",
     "default_retry",
@@ -38,6 +44,10 @@ logger = logging.getLogger("pandas_cio.transport")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 AUTH_STATUSES = frozenset({401, 403})
 _STOPPED = "not confirmed: the send was stopped before this request succeeded"
+# What urllib3 would retry because of a Retry-After header (its
+# RETRY_AFTER_STATUS_CODES holds 413): a body the service finds too large
+# stays too large, so no 4xx but 429 is ever retried.
+_NEVER_RETRIED = frozenset(range(400, 500)) - {429}
 
 
 class CircuitOpen(Exception):  # noqa: N818
@@ -116,15 +126,25 @@ class Delivery:
     Attributes
     ----------
     ok : bool
-        The service answered 2xx.
+        The service confirmed the request: a 2xx answer whose body is a JSON
+        object, as the service documents for every endpoint.
     status : int
         The last HTTP status, or 0 when no response arrived.
     attempts : int
         Requests made, the first included.
     error : str or None
-        A readable reason when not ``ok``.
+        A readable reason when not ``ok``: the library's own words and the
+        HTTP status; any part of the server's answer is redacted (no key, no
+        value of the request body) and at most a hundred or so characters.
     auth_failed : bool
         The service refused the credentials (401/403); sending must stop.
+    unavailable : bool
+        The failure looks like the service being down or unreachable
+        (network errors, timeouts, 429, 5xx, an answer that is not the
+        service's); such failures count towards the circuit breaker.
+    stopped : bool
+        The send was stopped before this request was confirmed (its rows are
+        not confirmed; the service may or may not have them).
     """
 
     ok: bool
@@ -132,6 +152,35 @@ class Delivery:
     attempts: int
     error: str | None = None
     auth_failed: bool = False
+    unavailable: bool = False
+    stopped: bool = False
+
+
+class CircuitOpen(Exception):  # noqa: N818 - the name the pipeline and client agreed on
+    """The circuit breaker stopped a send: the service looked down.
+
+    Raised by :meth:`pandas_cio.Client.send_batches` after the outcomes of
+    every request it made were yielded (or settled); batches not yielded were
+    never confirmed. The pipeline turns it into a :class:`~pandas_cio.SendError`
+    with the partial result.
+
+    Attributes
+    ----------
+    reason : str
+        A readable sentence for the rows that were not sent: that the service
+        looked down, how many batches failed, and how to resume.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class AttemptObserver(Protocol):
+    """Told about every attempt's end (the circuit breaker listens)."""
+
+    def attempt_ended(self, started: float, alive: bool) -> None:
+        """``alive``: the service itself answered (2xx or a JSON 4xx), whatever it said."""
 
 
 def _root_cause(exc: BaseException) -> Exception:
@@ -157,11 +206,37 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"[:300]
 
 
+def _status_error(status: int, message: str | None, redactor: Redactor) -> str:
+    """The library's words for a non-2xx answer, with the service's redacted message."""
+    if status == 400:
+        words = "HTTP 400: the service refused the request"
+    elif status == 413:
+        words = "HTTP 413: the service refused the request body as too large (not retried)"
+    else:
+        words = f"HTTP {status}"
+    if message is None:
+        return f"{words} (the answer is not the service's JSON)"
+    detail = redactor.clean(message)
+    return f"{words}: {detail}" if detail else words
+
+
+def _foreign_answer(response: requests.Response) -> str:
+    kind = (response.headers.get("Content-Type") or "no content type").split(";")[0].strip()
+    return (
+        f"HTTP {response.status_code} with a body that is not the service's JSON ({kind[:40]}): "
+        "something else answered (a captive portal, a proxy or a wrong base_url=); "
+        "not counted as delivered"
+    )
+
+
 class CioAdapter(LimiterAdapter):
-    """An HTTPAdapter whose every attempt is rate limited and whose retries follow a Retry.
+    """An HTTPAdapter whose every attempt is rate limited, deadlined and retried by a Retry.
 
     requests-ratelimiter's adapter takes a token in ``send``; :meth:`deliver`
     calls ``send`` once per attempt, so retries are metered like first tries.
+    Every attempt also runs under a :class:`~pandas_cio.deadline.Watchdog`
+    ticket: past its deadline (connect, send and the full answer together) its
+    socket is cut.
 
     Parameters
     ----------
@@ -174,6 +249,7 @@ class CioAdapter(LimiterAdapter):
     """
 
     def __init__(self, limiter: Limiter, retry: Retry, pool_maxsize: int = 10) -> None:
+        self.watchdog = Watchdog()
         # One bucket for the whole client (not per host), no bucket filling on
         # 429 (Retry-After already paces that request), and no retries inside
         # the base adapter: attempts happen in deliver(), each through send().
@@ -188,6 +264,20 @@ class CioAdapter(LimiterAdapter):
         )
         self.retry = retry
 
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """Build the pool manager, with pools that bind connections to deadline tickets."""
+        super().init_poolmanager(*args, **kwargs)
+        watch_pools(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        """Build (once) the manager for ``proxy``, with deadline-bound pools."""
+        return watch_pools(super().proxy_manager_for(proxy, **proxy_kwargs))
+
+    def close(self) -> None:
+        """Close the connections and stop the watchdog."""
+        self.watchdog.close()
+        super().close()
+
     def _pause(self, retry: Retry, response: Any, stop: threading.Event) -> bool:
         """Wait as the policy says (Retry-After first); False when told to stop."""
         delay = None
@@ -200,12 +290,35 @@ class CioAdapter(LimiterAdapter):
             delay = retry.get_backoff_time()
         return not stop.wait(delay) if delay > 0 else not stop.is_set()
 
+    def _attempt(
+        self,
+        session: requests.Session,
+        request: requests.PreparedRequest,
+        timeout: Any,
+        deadline: float,
+        stop: threading.Event,
+    ) -> tuple[requests.Response | None, BaseException | None, bool]:
+        """One attempt under a deadline ticket: (response, error, timed out)."""
+        ticket = self.watchdog.arm(deadline, stop)
+        try:
+            response = session.send(request, timeout=timeout, allow_redirects=False)
+        except requests.RequestException as exc:
+            return None, exc, ticket.expired
+        finally:
+            self.watchdog.disarm(ticket)
+        return response, None, False
+
     def deliver(
         self,
         session: requests.Session,
         request: requests.PreparedRequest,
         timeout: Any,
         stop: threading.Event | None = None,
+        *,
+        deadline: float = 35.0,
+        redactor: Redactor | None = None,
+        observer: AttemptObserver | None = None,
+        retry: Retry | None = None,
     ) -> Delivery:
         """Send ``request`` until it succeeds, is refused, or the policy gives up.
 
@@ -216,9 +329,19 @@ class CioAdapter(LimiterAdapter):
         request : requests.PreparedRequest
             The prepared POST.
         timeout : float or tuple
-            Connect and read timeouts per attempt.
+            Connect and read timeouts of each socket operation.
         stop : threading.Event, optional
-            Set by the caller to abandon the request between attempts.
+            Set by the caller to abandon the request; it ends waits between
+            attempts at once, and :meth:`abort` cuts attempts in flight.
+        deadline : float
+            Seconds one attempt may take, from connecting to the last byte
+            of the answer.
+        redactor : Redactor, optional
+            Removes the key and the body's values from texts of the answer.
+        observer : AttemptObserver, optional
+            Told when each attempt ends and whether the service answered.
+        retry : urllib3.util.Retry, optional
+            A policy for this request instead of the adapter's.
 
         Returns
         -------
@@ -226,31 +349,51 @@ class CioAdapter(LimiterAdapter):
             Never raises for network or HTTP failures.
         """
         stop = stop or threading.Event()
-        retry = self.retry
+        redactor = redactor or Redactor(None)
+        retry = retry if retry is not None else self.retry
         attempts = 0
         method, url = request.method or "POST", request.url or ""
         while True:
             attempts += 1
-            try:
-                response = session.send(request, timeout=timeout, allow_redirects=False)
-            except requests.RequestException as exc:
-                cause = _root_cause(exc)
-                logger.debug(
-                    "attempt %d to %s failed: %s", attempts, request.path_url, _describe(cause)
-                )
+            started = time.monotonic()
+            response, exc, timed_out = self._attempt(session, request, timeout, deadline, stop)
+            if response is None:
+                if stop.is_set():
+                    return Delivery(False, 0, attempts, _STOPPED, stopped=True)
+                if observer is not None:
+                    observer.attempt_ended(started, alive=False)
+                if timed_out:
+                    cause: Exception = ReadTimeoutError(
+                        None,  # type: ignore[arg-type]
+                        url,
+                        f"no complete answer within {deadline:g} s (attempt_timeout=)",
+                    )
+                    reason = f"AttemptTimeout: no complete answer within {deadline:g} s"
+                else:
+                    assert exc is not None
+                    cause = _root_cause(exc)
+                    reason = redactor.clean(_describe(cause), limit=300)
+                logger.debug("attempt %d to %s failed: %s", attempts, request.path_url, reason)
                 try:
                     retry = retry.increment(method, url, error=cause)
                 except Exception:  # MaxRetryError or the re-raised cause: out of attempts
-                    return Delivery(False, 0, attempts, _describe(cause))
+                    return Delivery(False, 0, attempts, reason, unavailable=True)
                 if not self._pause(retry, None, stop):
-                    return Delivery(False, 0, attempts, _STOPPED)
+                    return Delivery(False, 0, attempts, _STOPPED, stopped=True)
                 continue
             status = response.status_code
-            if 200 <= status < 300:
-                response.close()
-                return Delivery(True, status, attempts)
-            detail = response.text[:200].strip()
+            body = response.content
+            message = service_message(body)
             response.close()
+            alive = message is not None and status < 500 and status != 429
+            if observer is not None:
+                observer.attempt_ended(started, alive=alive)
+            if 200 <= status < 300:
+                if message is None:
+                    return Delivery(
+                        False, status, attempts, _foreign_answer(response), unavailable=True
+                    )
+                return Delivery(True, status, attempts)
             if status in AUTH_STATUSES:
                 return Delivery(
                     False,
@@ -259,15 +402,22 @@ class CioAdapter(LimiterAdapter):
                     f"HTTP {status}: the service refused the API key",
                     auth_failed=True,
                 )
+            error = _status_error(status, message, redactor)
             has_retry_after = bool(response.headers.get("Retry-After"))
-            if not retry.is_retry(method, status, has_retry_after):
-                return Delivery(False, status, attempts, f"HTTP {status}: {detail}".strip())
+            if status in _NEVER_RETRIED or not retry.is_retry(method, status, has_retry_after):
+                return Delivery(False, status, attempts, error, unavailable=not alive)
             try:
                 retry = retry.increment(method, url, response=response.raw)
             except MaxRetryError:
-                return Delivery(False, status, attempts, f"HTTP {status} after {attempts} attempts")
+                return Delivery(
+                    False,
+                    status,
+                    attempts,
+                    f"HTTP {status} after {attempts} attempt{'s' if attempts != 1 else ''}",
+                    unavailable=True,
+                )
             logger.debug(
                 "attempt %d to %s answered %d; retrying", attempts, request.path_url, status
             )
             if not self._pause(retry, response.raw, stop):
-                return Delivery(False, status, attempts, _STOPPED)
+                return Delivery(False, status, attempts, _STOPPED, stopped=True)

@@ -10,7 +10,9 @@ for the key, raw and in its HTTP Basic encoding.
 from __future__ import annotations
 
 import base64
+import contextlib
 import http.server
+import json
 import logging
 import re
 import shutil
@@ -27,6 +29,8 @@ from typing import Any
 import pandas as pd
 import pytest
 import responses
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 import pandas_cio
 from pandas_cio import ApiKey, Client, ConfigurationError
@@ -111,6 +115,34 @@ def frame_text(result: pd.DataFrame) -> str:
     )
 
 
+@contextlib.contextmanager
+def echo_server() -> Iterator[str]:
+    """A loopback server answering 400 with the whole request echoed in a JSON error."""
+
+    class Echo(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            echoed = f"{self.requestline} {dict(self.headers)!r} {body.decode('utf-8', 'replace')}"
+            answer = json.dumps({"error": echoed}).encode()
+            self.send_response(400)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Echo)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 # The key
 
 
@@ -174,9 +206,18 @@ def test_api_key_never_leaks(
                 ("unreachable", frame_text(people(5).cio.identify(user_id="id", client=client)))
             )
 
+        # A server that echoes the whole request (headers, body) in its error body.
+        with echo_server() as echo_url, Client(key, base_url=echo_url, retry=0) as client:
+            echoed = people(20).cio.identify(user_id="id", client=client)
+            texts.append(("echoed result", frame_text(echoed)))
+            texts.append(("echoed report", str(echoed.cio.report())))
+            assert (echoed["status"] == "failed").all()
+            assert all(TRAIT_VALUE not in e for e in echoed["error"])
+
         # Configuration errors raised with the key in hand.
         for options in (
             {"base_url": "http://example.com/v1"},
+            {"base_url": "http://evil.example\\@127.0.0.1/v1"},
             {"region": "eu" if key.startswith("sk_us_") else "mars"},
             {"workers": 0},
         ):
@@ -349,3 +390,137 @@ def test_logs_never_carry_bodies_or_trait_values(
     above_debug = [r for r in everything_logged.records if r.levelno > logging.DEBUG]
     for record in above_debug:
         assert "@" not in record.getMessage()
+
+
+# Hostile configuration: URLs the parsers read differently, keys that break headers
+
+
+BYPASS_URLS = [
+    "http://evil.example\\@127.0.0.1/v1",
+    "http://evil.example%5C@127.0.0.1/v1",
+    "http://127.0.0.1@evil.example/v1",
+    "http://127.0.0.1:80@evil.example/v1",
+    "https://user:pass@cdp.customer.io/v1",
+    "http://127.0.0.1/v1?next=http://evil.example",
+    "http://127.0.0.1/v1#@evil.example",
+    "http://127.0.0.1\t/v1",
+    "http://127.0.0.1/v1\n",
+    " https://cdp.customer.io/v1",
+    "https://cdp.customer.io\\.evil.example/v1",
+    "https://cdp.customer.io:0/v1",
+    "https:///v1",
+    "http:/127.0.0.1/v1",
+]
+
+
+@pytest.mark.parametrize("url", BYPASS_URLS)
+def test_ambiguous_base_urls_are_refused_in_the_constructor(url: str) -> None:
+    """User info, backslashes, queries, fragments, whitespace: refused by Client(), not the send."""
+    with pytest.raises(ConfigurationError, match="refusing base_url") as refused:
+        Client(BEARER_KEY, base_url=url)
+    assert_clean(exception_texts(refused.value), BEARER_KEY, "the refusal")
+    assert "pass" not in str(refused.value)  # the URL's password is not repeated
+
+
+def test_the_backslash_bypass_sends_nothing_anywhere() -> None:
+    """The evil.example\\@127.0.0.1 URL makes no connection: nothing listens, nothing is tried."""
+    attempts: list[tuple[str, int]] = []
+    original = socket.create_connection
+
+    def spy(address: Any, *args: Any, **kwargs: Any) -> Any:
+        attempts.append(address)
+        return original(address, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket, "create_connection", spy)
+        with pytest.raises(ConfigurationError):
+            Client(BEARER_KEY, base_url="http://evil.example\\@127.0.0.1/v1")
+    assert attempts == []
+
+
+@pytest.mark.parametrize(
+    "separator",
+    ["\n", "\r\nX-Injected: 1", "\t", " ", "\u00e9", "\x00"],
+    ids=["newline", "header-injection", "tab", "space", "non-ascii", "nul"],
+)
+def test_keys_that_break_headers_are_refused_without_showing_them(separator: str) -> None:
+    """Control characters, spaces, non-ASCII: refused at Client(), the key not in the text."""
+    key = f"sk_us_SECRETpartONE{separator}SECRETpartTWO"
+    with pytest.raises(ConfigurationError, match="copy the key again") as refused:
+        Client(key)
+    text = exception_texts(refused.value)
+    assert "SECRETpartONE" not in text and "SECRETpartTWO" not in text
+
+
+def test_the_cli_never_prints_a_key_with_a_newline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """CIO_API_KEY with a newline: exit 2, a message, and no piece of the key on stdout/stderr."""
+    from pandas_cio import cli
+
+    path = tmp_path / "people.csv"
+    people(3).to_csv(path, index=False)
+    key = "sk_us_SECRETpartONE\nSECRETpartTWO"
+    monkeypatch.setenv("CIO_API_KEY", key)
+    monkeypatch.delenv("CIO_REGION", raising=False)
+    status = cli.main(
+        ["identify", str(path), "--user-id", "id", "--base-url", "http://127.0.0.1:9/v1"]
+    )
+    out, err = capsys.readouterr()
+    assert status == 2 and "API key" in err
+    assert "SECRETpartONE" not in out + err and "SECRETpartTWO" not in out + err
+
+
+URL_PIECES = st.sampled_from(
+    ["http://", "https://", "127.0.0.1", "localhost", "evil.example", "cdp.customer.io",
+     "@", "\\", ":", ":8080", "/", "/v1", "?", "#", "%5C", "%40", " ", "\t", "[::1]", ".", "user"]
+)  # fmt: skip
+
+
+@given(st.lists(URL_PIECES, min_size=1, max_size=8).map("".join))
+@example("http://127.0.0.1:8080/v1")
+@example("https://cdp.customer.io/v1")
+@example("http://[::1]/v1")
+@example("http://localhost/v1")
+def test_an_accepted_base_url_means_one_host_to_every_parser(url: str) -> None:
+    """Whatever check_base_url accepts, urllib3 and urlsplit read the same host, and plain
+    http goes only to loopback."""
+    try:
+        accepted = check_base_url(url)
+    except ConfigurationError:
+        return
+    from urllib.parse import urlsplit
+
+    from urllib3.util import parse_url
+
+    host = (parse_url(accepted).host or "").strip("[]").lower()
+    assert host and host == (urlsplit(accepted).hostname or "")
+    if accepted.startswith("http://"):
+        assert host in ("localhost", "::1") or host.startswith("127.")
+
+
+@given(
+    key=st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=6, max_size=40),
+    before=st.text(max_size=60),
+    after=st.text(max_size=60),
+    form=st.sampled_from(["raw", "bearer", "basic", "basic-unpadded", "prefix", "suffix"]),
+)
+def test_redaction_removes_every_form_of_the_key(
+    key: str, before: str, after: str, form: str
+) -> None:
+    """The key, Bearer KEY, Basic's base64 (padded or not) and 8+ character pieces never survive."""
+    from pandas_cio.redact import Redactor
+
+    basic = base64.b64encode(f"{key}:".encode()).decode()
+    shown = {
+        "raw": key,
+        "bearer": f"Bearer {key}",
+        "basic": f"Basic {basic}",
+        "basic-unpadded": basic.rstrip("="),
+        "prefix": key[:8],
+        "suffix": key[-8:],
+    }[form]
+    text = Redactor(key).clean(before + shown + after, limit=10_000)
+    assert key not in text and basic.rstrip("=") not in text
+    if len(key) >= 8:
+        assert key[:8] not in text and key[-8:] not in text

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import base64
 import functools
+import http.server
 import os
+import select
 import shutil
+import socket
+import socketserver
+import ssl
+import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -388,3 +395,110 @@ def test_a_file_stream_is_sent_once_per_row_even_when_replayed(
     assert len(again) == 120
     assert set(again["message_id"]) == set(first["message_id"])
     assert len(cio_fake.message_ids) == 240 and len(set(cio_fake.message_ids)) == 120
+
+
+# Network options on the executors
+
+
+@pytest.fixture
+def tls_service(tmp_path: Path) -> Iterator[tuple[str, Path, list[str]]]:
+    """An HTTPS service on loopback with its own CA: URL, certificate path, paths it served."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
+            "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )  # fmt: skip
+    served: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            served.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}/v1", cert, served
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def connect_proxy() -> Iterator[tuple[str, list[str]]]:
+    """A CONNECT proxy on loopback that tunnels to loopback; yields its URL and the tunnels."""
+    tunnels: list[str] = []
+
+    class Tunnel(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            head = b""
+            while b"\r\n\r\n" not in head:
+                chunk = self.request.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            target = head.split(b" ", 2)[1].decode()
+            tunnels.append(target)
+            host, port = target.rsplit(":", 1)
+            if host != "127.0.0.1":
+                return
+            with socket.create_connection((host, int(port))) as upstream:
+                self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                sockets = [self.request, upstream]
+                while True:
+                    readable, _, _ = select.select(sockets, [], [], 5)
+                    if not readable:
+                        return
+                    for sock in readable:
+                        data = sock.recv(65536)
+                        if not data:
+                            return
+                        (upstream if sock is self.request else self.request).sendall(data)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Tunnel)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", tunnels
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_executors_use_the_clients_ca_bundle_and_proxies(
+    spark: SparkSession,
+    tls_service: tuple[str, Path, list[str]],
+    connect_proxy: tuple[str, list[str]],
+) -> None:
+    """ca_bundle= and proxies= reach the executors' clients (they were silently dropped)."""
+    url, cert, served = tls_service
+    proxy, tunnels = connect_proxy
+    with pandas_cio.Client(
+        SECRET, base_url=url, ca_bundle=str(cert), proxies={"https": proxy}
+    ) as client:
+        statuses = cio_spark.identify(people(spark, 40, 2), user_id="uid", client=client)
+        result = statuses.toPandas()
+    # The service is reachable only with that CA (self-signed), through the proxy (recorded).
+    assert set(result["status"]) == {"sent"}, result["error"].dropna().unique()
+    assert served and all(path == "/v1/batch" for path in served)
+    assert tunnels and set(tunnels) == {url.split("//")[1].split("/")[0]}

@@ -21,7 +21,7 @@ from pandas_cio.roles import Col, Lit
 from pandas_cio.spark import RESULT_COLUMNS, ClientSettings, TaskRate, share_rate
 from pandas_cio.spark._task import PartitionSender
 from pandas_cio.testing import FakeCio
-from pandas_cio.transport import RateLimit, make_limiter
+from pandas_cio.transport import RateLimit, default_retry, make_limiter
 
 SECRET = "spark-task-secret-0123456789"
 
@@ -202,3 +202,54 @@ def test_an_empty_partition_yields_no_status_rows() -> None:
     empty = pd.DataFrame({"uid": pd.Series([], dtype="str"), "n": pd.Series([], dtype="int64")})
     (out,) = list(sender([empty]))
     assert out.empty and list(out.columns) == ["uid", *RESULT_COLUMNS]
+
+
+def test_settings_shipped_to_a_task_keep_ca_bundle_and_proxies() -> None:
+    """The settings a task rebuilds its client from carry every option (they dropped two)."""
+    proxies = {"https": "http://127.0.0.1:3128"}
+    with pandas_cio.Client(SECRET, ca_bundle="/tmp/corp-ca.pem", proxies=proxies) as c:
+        shipped = pickle.loads(pickle.dumps(ClientSettings.from_client(c)))
+    assert SECRET not in repr(shipped) and shipped.api_key is None
+    with shipped.connect(ApiKey(SECRET)) as rebuilt:
+        assert rebuilt._session.verify == "/tmp/corp-ca.pem"
+        assert rebuilt._session.proxies == proxies
+        assert rebuilt.settings == replace(shipped, api_key=rebuilt.api_key)
+
+
+def test_a_send_stopped_early_marks_the_rest_of_the_task_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A SendError with a partial result (the breaker) is yielded; later rows fail unsent."""
+    from pandas_cio.errors import SendError
+    from pandas_cio.spark import _task
+    from pandas_cio.testing import Fault
+
+    real = _task.run
+
+    def stopping(frame: pd.DataFrame, *args: object, **kwargs: object) -> pd.DataFrame:
+        result = real(frame, *args, **kwargs)  # type: ignore[arg-type]
+        if not kwargs["dry_run"]:
+            raise SendError("the service looked down", result)
+        return result
+
+    monkeypatch.setattr(_task, "run", stopping)
+    frame = pd.DataFrame({"uid": [f"u{i}" if i % 50 else None for i in range(300)]})
+    with FakeCio(api_key=SECRET) as fake, pandas_cio.Client(SECRET, base_url=fake.url) as c:
+        fake.inject(Fault(status=503))
+        sender = PartitionSender(
+            "identify",
+            {"user_id": Col("uid")},
+            None,
+            ("uid",),
+            settings=replace(ClientSettings.from_client(c), retry=default_retry(0)),
+            key=Holder(ApiKey(SECRET)),
+        )
+        first, *rest = list(sender(_frames(frame, 100)))
+        requests = len(fake.requests)
+    assert requests == first["batch"].nunique() == 1  # only the first frame was sent
+    assert set(first["status"]) == {"failed", "invalid"}
+    for out in rest:
+        failed = out[out["status"] == "failed"]
+        assert len(failed) == 98 and failed["error"].eq("HTTP 503 after 1 attempt").all()
+        assert failed["batch"].isna().all() and (failed["attempts"] == 0).all()
+        assert (out["status"] == "invalid").sum() == 2

@@ -431,3 +431,65 @@ def test_closing_send_batches_early_stops_and_settles_the_rest(
     # 2 * workers batches were ever pulled from the source.
     assert len(rsps.calls) == len(seen) <= 4
     assert all(d.ok for _, d in settled)
+
+
+# What counts as the service's answer
+
+
+def test_a_2xx_that_is_not_a_json_object_is_not_ok(rsps: responses.RequestsMock) -> None:
+    """An HTML 200 is a failure with a readable reason, not retried, flagged unavailable."""
+    rsps.post(BATCH_URL, body="<html>Sign in to the network</html>", content_type="text/html")
+    with Client(KEY, retry=policy(3)) as client:
+        delivery = client.post("/batch", BODY, RecordingStop())
+    assert (delivery.ok, delivery.status, delivery.attempts) == (False, 200, 1)
+    assert delivery.unavailable and "not the service's JSON (text/html)" in (delivery.error or "")
+    assert "Sign in" not in (delivery.error or "")
+
+
+@pytest.mark.parametrize("retry_after", [None, "1"])
+def test_413_is_never_retried(rsps: responses.RequestsMock, retry_after: str | None) -> None:
+    """urllib3 retries 413 when Retry-After is present; the client never does."""
+    headers = {"Retry-After": retry_after} if retry_after else {}
+    rsps.post(BATCH_URL, status=413, json={"error": "too large"}, headers=headers)
+    with Client(KEY, retry=policy(3)) as client:
+        delivery = client.post("/batch", BODY, RecordingStop())
+    assert (delivery.status, delivery.attempts) == (413, 1) and len(rsps.calls) == 1
+    assert (delivery.error or "").startswith("HTTP 413: the service refused the request body")
+
+
+def test_strict_mode_header_is_sent_by_default(rsps: responses.RequestsMock) -> None:
+    """X-Strict-Mode: 1 unless strict=False."""
+    rsps.post(BATCH_URL, json={})
+    with Client(KEY) as client:
+        client.post("/batch", BODY)
+    with Client(KEY, strict=False) as client:
+        client.post("/batch", BODY)
+    assert rsps.calls[0].request.headers["X-Strict-Mode"] == "1"
+    assert "X-Strict-Mode" not in rsps.calls[1].request.headers
+
+
+@pytest.mark.parametrize("gzip_bodies", [False, True], ids=["plain", "gzip"])
+def test_error_texts_lose_the_key_and_the_body_values(
+    rsps: responses.RequestsMock, gzip_bodies: bool
+) -> None:
+    """An answer echoing the header and a value keeps neither, even for compressed bodies."""
+    body = b'{"batch":[{"type":"identify","userId":"person-8812","traits":{"phone":"+15551234"}}]}'
+    echo = f"Authorization: Bearer {KEY} rejected userId person-8812 phone +15551234 " * 5
+    rsps.post(BATCH_URL, status=400, json={"message": echo})
+    with Client(KEY, gzip=gzip_bodies) as client:
+        delivery = client.post("/batch", body, RecordingStop())
+    error = delivery.error or ""
+    assert error.startswith("HTTP 400: the service refused the request: Authorization: Bearer")
+    assert KEY not in error and "person-8812" not in error and "+15551234" not in error
+    assert "[redacted]" in error and len(error) <= 200
+
+
+def test_service_message_reads_common_error_shapes() -> None:
+    """error, message and errors members; any other object as JSON; non-objects are None."""
+    from pandas_cio.redact import service_message
+
+    assert service_message(b'{"error":"bad"}') == "bad"
+    assert service_message(b'{"errors":[{"field":"userId"}]}') == '[{"field":"userId"}]'
+    assert service_message(b'{"status":"x"}') == '{"status":"x"}'
+    assert service_message(b"{}") == ""
+    assert service_message(b"<html>") is None and service_message(b"[1]") is None

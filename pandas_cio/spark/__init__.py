@@ -78,6 +78,14 @@ service does not promise to apply calls in the order they were sent, and
 tasks run in no set order: give calls a ``timestamp=`` when their order
 matters, rather than relying on partition order.
 
+Each task's client is built from the driver client's
+:class:`~pandas_cio.settings.ClientSettings`, so every option
+(``ca_bundle=``, ``proxies=``, ``strict=``, ``attempt_timeout=``, the circuit
+breaker) holds on the executors too. When a task's send stops early with a
+partial result (the breaker gave up on a service that looked down), the task
+writes that result and marks its remaining rows ``failed`` with the same
+reason, unsent; a refused key still fails the job.
+
 Structured Streaming
 --------------------
 :func:`foreach_batch` makes a ``foreachBatch`` function in one line::

@@ -1,9 +1,11 @@
 """What an executor needs to make its own client: settings without the key, and its rate share.
 
 A :class:`~pandas_cio.Client` refuses to be pickled (it holds open connections),
-so the driver ships a :class:`ClientSettings` instead and every Spark task
-builds a short-lived client from it. The API key is not part of the settings:
-it travels separately, in a broadcast variable (see :mod:`pandas_cio.spark`).
+so the driver ships its :class:`~pandas_cio.settings.ClientSettings` (the one
+description of a client, with every option: ``ca_bundle=``, ``proxies=``,
+``strict=``, the breaker...) without the key, and every Spark task builds a
+short-lived client from it with ``settings.connect(key)``. The API key travels
+separately, in a broadcast variable (see :mod:`pandas_cio.spark`).
 
 The service's limit is global, but every task has its own limiter, so the
 budget is divided: with at most ``k`` tasks running at once, each gets
@@ -21,15 +23,11 @@ the global rate in any window.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from urllib3.util.retry import Retry
-
-from ..auth import ApiKey
-from ..batching import MAX_BATCH_BYTES, MAX_CALL_BYTES
-from ..client import DEFAULT_TIMEOUT, DEFAULT_WORKERS, Client
 from ..errors import ConfigurationError
-from ..transport import DEFAULT_RATE, RateLimit, default_retry
+from ..settings import ClientSettings
+from ..transport import RateLimit
 
 __all__ = ["ClientSettings", "TaskRate", "share_rate"]
 
@@ -110,71 +108,3 @@ def share_rate(rate: RateLimit, tasks: int) -> TaskRate:
     while burst * math.ceil(window_ms / slice_ms) > share:
         slice_ms += 1
     return TaskRate(burst, slice_ms)
-
-
-@dataclass(frozen=True)
-class ClientSettings:
-    """Everything but the key that an executor needs to build a :class:`~pandas_cio.Client`.
-
-    Small, immutable and picklable; it never holds the API key, so it is safe
-    in a Spark plan, a log line or a repr.
-
-    Attributes
-    ----------
-    region : str
-        ``"us"`` or ``"eu"``.
-    base_url : str
-        The endpoint.
-    rate_limit : RateLimit
-        The limit the client enforces (for a task: its share, see :func:`share_rate`).
-    retry : urllib3.util.Retry
-        The retry policy.
-    timeout : float or (float, float)
-        Connect and read timeout.
-    workers : int
-        Requests in flight per client.
-    gzip : bool
-        Compress request bodies.
-    max_batch_bytes, max_call_bytes : int
-        Size limits.
-    """
-
-    region: str = "us"
-    base_url: str = "https://cdp.customer.io/v1"
-    rate_limit: RateLimit = DEFAULT_RATE
-    retry: Retry = field(default_factory=default_retry)
-    timeout: float | tuple[float, float] = DEFAULT_TIMEOUT
-    workers: int = DEFAULT_WORKERS
-    gzip: bool = False
-    max_batch_bytes: int = MAX_BATCH_BYTES
-    max_call_bytes: int = MAX_CALL_BYTES
-
-    @classmethod
-    def from_client(cls, client: Client) -> ClientSettings:
-        """Copy a client's settings, leaving its key and connections behind."""
-        return cls(
-            region=client.region,
-            base_url=client.base_url,
-            rate_limit=client.rate_limit,
-            retry=client.retry,
-            timeout=client.timeout,
-            workers=client.workers,
-            gzip=client.gzip,
-            max_batch_bytes=client.max_batch_bytes,
-            max_call_bytes=client.max_call_bytes,
-        )
-
-    def connect(self, key: ApiKey) -> Client:
-        """Return a new client with these settings and ``key``; close it after use."""
-        return Client(
-            key.reveal(),
-            region=self.region,
-            base_url=self.base_url,
-            rate_limit=self.rate_limit,
-            retry=self.retry,
-            timeout=self.timeout,
-            workers=self.workers,
-            gzip=self.gzip,
-            max_batch_bytes=self.max_batch_bytes,
-            max_call_bytes=self.max_call_bytes,
-        )

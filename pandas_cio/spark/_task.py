@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..auth import ApiKey
 from ..client import Client
+from ..errors import AuthenticationError, InterruptedSendError, SendError
 from ..pipeline import DEFAULT_CHUNK_ROWS, run
 from ..plan import Missing, PayloadSpec
 from ..roles import Col, Lit
@@ -85,29 +86,48 @@ class PartitionSender:
         return self.settings.connect(self.key.value)
 
     def __call__(self, frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        """Send every Arrow batch of the partition; yield one status frame per batch."""
+        """Send every Arrow batch of the partition; yield one status frame per batch.
+
+        A send that stops early with a partial result (the circuit breaker
+        gave up on the service, say) yields that result, and the task's
+        remaining rows are marked ``failed`` with the same reason without
+        being sent: the status table says what happened to every row. A
+        refused key or an interrupt still fails the task.
+        """
         client = self._client()
         with client if client is not None else contextlib.nullcontext():
             if client is not None and self.start_delay > 0:
                 time.sleep(self.start_delay)
             offset = 0
+            stopped: str | None = None
             for frame in frames:
                 frame = self._restore_timestamps(frame)
-                result = run(
-                    frame,
-                    self.operation,
-                    self.args,
-                    self.payload,
-                    client=client,
-                    dry_run=client is None,
-                    missing=self.missing,
-                    progress=False,
-                    chunk_rows=self.chunk_rows,
-                )
+                if stopped is None:
+                    try:
+                        result = self._run(frame, client)
+                    except (AuthenticationError, InterruptedSendError):
+                        raise
+                    except SendError as exc:
+                        result, stopped = exc.result, _reason(exc)
+                else:
+                    result = _not_sent(self._run(frame, None), stopped)
                 statuses = self._statuses(frame, result, offset)
                 if len(statuses) and statuses["batch"].notna().any():
                     offset = int(statuses["batch"].max()) + 1
                 yield statuses
+
+    def _run(self, frame: pd.DataFrame, client: Client | None) -> pd.DataFrame:
+        return run(
+            frame,
+            self.operation,
+            self.args,
+            self.payload,
+            client=client,
+            dry_run=client is None,
+            missing=self.missing,
+            progress=False,
+            chunk_rows=self.chunk_rows,
+        )
 
     def _restore_timestamps(self, frame: pd.DataFrame) -> pd.DataFrame:
         if not self.epoch_columns:
@@ -130,3 +150,19 @@ class PartitionSender:
         columns["http_status"] = result["http_status"].astype("Int32")
         columns["attempts"] = result["attempts"].astype("int32")
         return pd.DataFrame(columns)
+
+
+def _reason(exc: SendError) -> str:
+    """The reason a stopped send gave its unsent rows (the most common one), or its message."""
+    failed = exc.result.loc[exc.result["status"] == "failed", "error"].dropna()
+    return str(failed.mode().iloc[0]) if len(failed) else str(exc)
+
+
+def _not_sent(result: pd.DataFrame, reason: str) -> pd.DataFrame:
+    """A dry run's result with every row that would have gone marked failed for ``reason``."""
+    ready = result["status"] == "dry_run"
+    result.loc[ready, "status"] = "failed"
+    result.loc[ready, "error"] = reason
+    result.loc[ready, "attempts"] = 0
+    result.loc[ready, "batch"] = pd.NA  # batch numbers name requests; none was made
+    return result
