@@ -50,12 +50,6 @@ _STOPPED = "not confirmed: the send was stopped before this request succeeded"
 _NEVER_RETRIED = frozenset(range(400, 500)) - {429}
 
 
-class CircuitOpen(Exception):  # noqa: N818
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 @dataclass(frozen=True)
 class RateLimit:
     """At most ``requests`` requests in any window of ``seconds`` seconds.
