@@ -504,14 +504,12 @@ def test_event_data_over_100kb_never_sent(fake: FakeCio, client: Client) -> None
 # Strict mode and rejection (the client's side)
 
 
-@xfail("the client never asks for strict mode", "delivery")
 def test_client_asks_for_strict_mode(fake: FakeCio, client: Client) -> None:
     """Every request carries X-Strict-Mode: 1 by default."""
     frame(uid=["u1"]).cio.track(user_id="uid", event="E", client=client)
     assert all(r.headers.get("X-Strict-Mode") == "1" for r in fake.requests)
 
 
-@xfail("a call the service refuses is reported sent", "delivery and outcomes")
 def test_refused_call_is_rejected_and_the_rest_sent(client: Client) -> None:
     """A refused row is rejected with the service's reason; every other row is sent and lands."""
     with FakeCio(refuse=lambda call: "u3 refused" if call.get("userId") == "u3" else None) as fake:
