@@ -53,6 +53,7 @@ class SendOptions(TypedDict, total=False):
     chunk_rows: int
     ledger: LedgerArg | None
     full_refresh: bool
+    journeys: bool
 
 
 def _encoded_runs(
@@ -140,6 +141,7 @@ def run(
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
     ledger: LedgerArg | None = None,
     full_refresh: bool = False,
+    journeys: bool = True,
 ) -> pd.DataFrame:
     """Send every row of ``frame`` as one call of ``operation``; return the result frame.
 
@@ -173,6 +175,10 @@ def run(
         opens a :class:`~pandas_cio.ledger.SqliteLedger` for this send.
     full_refresh : bool
         Send every row whatever the ledger says, and record them.
+    journeys : bool
+        Apply the checks only Customer.io Journeys needs (see
+        :func:`~pandas_cio.plan.make_plan`); False for workspaces that send
+        to other destinations only.
 
     Returns
     -------
@@ -190,7 +196,7 @@ def run(
         raise ValueError(f"errors= must be 'mark' or 'raise', not {errors!r}")
     op = get_operation(operation)
     sync = open_run(ledger, op, full_refresh=full_refresh)
-    plan = make_plan(op, frame, args, payload, missing=missing)
+    plan = make_plan(op, frame, args, payload, missing=missing, journeys=journeys)
     builder = ResultBuilder(frame.index, op.name)
     builder.stats.dry_run = dry_run
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 with warnings.catch_warnings():
@@ -25,9 +26,20 @@ with warnings.catch_warnings():
     from pandera.errors import SchemaErrors
 
 from .events import PropertySpec
-from .operations import JsonType
-from .plan import CallPlan, Source
-from .values import parse_timestamps
+from .operations import (
+    MAX_ATTRIBUTE_NAME_BYTES,
+    MAX_ATTRIBUTE_VALUE_BYTES,
+    MAX_ATTRIBUTES,
+    JsonType,
+)
+from .plan import JOURNEYS_OFF, RESERVED_EVENTS, CallPlan, Source
+from .values import JSON_OPTIONS, json_default, parse_timestamps
+
+try:
+    import pyarrow as pa_arrow
+    import pyarrow.compute as pc
+except ImportError:  # pragma: no cover - pyarrow is a dependency; measure row by row
+    pa_arrow = None
 
 __all__ = ["build_schema", "failure_reasons", "validate"]
 
@@ -273,6 +285,146 @@ def _spec_checks(spec: PropertySpec) -> list[pa.Check]:
     return checks
 
 
+def _json_bytes(value: Any) -> int:
+    """Bytes of a value on the wire: a string's UTF-8, anything nested its JSON."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, dict | list | tuple | np.ndarray):
+        try:
+            return len(orjson.dumps(value, default=json_default, option=JSON_OPTIONS))
+        except TypeError:
+            return 0  # no JSON form: the type checks report the row
+    return 0  # numbers, booleans and date-times are far below any limit
+
+
+def byte_sizes(series: pd.Series, limit: int) -> np.ndarray:
+    """Wire bytes of each value of a column, exact where they may exceed ``limit``.
+
+    Strings are measured with Arrow's kernels; other objects one by one, but
+    only when they can be long (a string of at most ``limit // 4`` characters
+    cannot exceed ``limit`` UTF-8 bytes). Missing values and numbers count 0.
+    """
+    dtype = series.dtype
+    if not (pd.api.types.is_object_dtype(dtype) or _is_text_dtype(dtype)):
+        return np.zeros(len(series), dtype=np.int64)
+    kind = "string" if _is_text_dtype(dtype) else pd.api.types.infer_dtype(series, skipna=True)
+    if kind == "empty":
+        return np.zeros(len(series), dtype=np.int64)
+    if kind == "string" and pa_arrow is not None:
+        try:
+            values = pa_arrow.array(series, type=pa_arrow.large_string(), from_pandas=True)
+        except (pa_arrow.ArrowException, UnicodeError):
+            pass  # lone surrogates: measured one by one below
+        else:
+            lengths = pc.fill_null(pc.binary_length(values), 0)
+            return np.asarray(lengths.to_numpy(zero_copy_only=False), dtype=np.int64)
+    quick = limit // 4
+
+    def size(value: Any) -> int:
+        if isinstance(value, str) and len(value) <= quick:
+            return 0
+        return _json_bytes(value)
+
+    cells = series.to_numpy(dtype=object)
+    return np.fromiter((size(v) for v in cells), dtype=np.int64, count=len(cells))
+
+
+class _ReservedNames:
+    """Which reserved event name each cell holds (-1: none), computed once per column.
+
+    One check per reserved name gives each row the pointer to its own method;
+    this shared hash lookup keeps the cost at one pass over the column.
+    """
+
+    def __init__(self) -> None:
+        self.names = pd.Index(list(RESERVED_EVENTS), dtype=object)
+        self._last: tuple[np.ndarray, pd.Index, np.ndarray] | None = None
+
+    def __call__(self, series: pd.Series) -> np.ndarray:
+        cells = series.to_numpy(dtype=object)
+        last = self._last
+        if (
+            last is not None
+            and last[0].ctypes.data == cells.ctypes.data
+            and len(last[0]) == len(cells)
+            and last[1].equals(series.index)
+        ):
+            return last[2]
+        try:
+            codes = np.asarray(
+                self.names.get_indexer(pd.Index(cells, dtype=object)), dtype=np.int64
+            )
+        except TypeError:  # unhashable cells: not names, the text check reports them
+            lookup = {name: i for i, name in enumerate(self.names)}
+            codes = np.fromiter(
+                (lookup.get(v, -1) if isinstance(v, str) else -1 for v in cells),
+                dtype=np.int64,
+                count=len(cells),
+            )
+        self._last = (cells, series.index, codes)
+        return codes
+
+
+def _journeys_checks(source: Source) -> list[pa.Check]:
+    """Checks only Customer.io Journeys needs (the plan sets them with journeys=True)."""
+    checks: list[pa.Check] = []
+    column = source.column
+    if source.needed:
+        checks.append(
+            pa.Check(
+                lambda s: s.notna(),
+                error=f"no value in column {column!r}; {source.needed} ({JOURNEYS_OFF})",
+                ignore_na=False,
+            )
+        )
+    if source.max_bytes is not None:
+        limit = source.max_bytes
+        checks.append(
+            pa.Check(
+                lambda s: pd.Series(byte_sizes(s, limit) <= limit, index=s.index),
+                error=(
+                    f"over {limit} bytes, which Customer.io Journeys refuses in an event "
+                    f"name ({JOURNEYS_OFF})"
+                ),
+            )
+        )
+    if source.reserved:
+        reserved = _ReservedNames()
+        for code, (name, reason) in enumerate(RESERVED_EVENTS.items()):
+            checks.append(
+                pa.Check(
+                    lambda s, code=code: pd.Series(reserved(s) != code, index=s.index),
+                    error=f"{reason} ({JOURNEYS_OFF})",
+                    name=f"reserved:{name}",
+                )
+            )
+    if source.attribute:
+        name_bytes = len(str(source.label).encode("utf-8", "surrogatepass"))
+        if name_bytes > MAX_ATTRIBUTE_NAME_BYTES:
+            checks.append(
+                pa.Check(
+                    lambda s: s.isna(),
+                    error=(
+                        f"the attribute name is {name_bytes} bytes; Customer.io Journeys "
+                        f"refuses names over {MAX_ATTRIBUTE_NAME_BYTES} bytes; rename the "
+                        f"column ({JOURNEYS_OFF})"
+                    ),
+                    ignore_na=False,
+                )
+            )
+        value_limit = MAX_ATTRIBUTE_VALUE_BYTES
+        checks.append(
+            pa.Check(
+                lambda s: pd.Series(byte_sizes(s, value_limit) <= value_limit, index=s.index),
+                error=(
+                    f"over {value_limit:,} bytes, which Customer.io Journeys refuses in an "
+                    f"attribute value ({JOURNEYS_OFF})"
+                ),
+            )
+        )
+    return checks
+
+
 def _checks(source: Source) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if source.kind == "id":
@@ -300,6 +452,7 @@ def _checks(source: Source) -> list[pa.Check]:
         checks.append(
             pa.Check(_no_json_form, error="has no JSON form (convert durations, periods first)")
         )
+    checks.extend(_journeys_checks(source))
     return checks
 
 
@@ -355,6 +508,15 @@ def build_schema(plan: CallPlan) -> pa.DataFrameSchema:
         # column, which are exactly the rows this check exists to catch.
         frame_checks.append(
             pa.Check(has_person, error=f"needs a value in {names}", ignore_na=False)
+        )
+    counted = _attribute_columns(plan)
+    if len(counted) > MAX_ATTRIBUTES:
+        frame_checks.append(
+            pa.Check(
+                lambda frame: _attribute_counts(plan, frame, counted) <= MAX_ATTRIBUTES,
+                error=_too_many_attributes(plan),
+                ignore_na=False,
+            )
         )
     return pa.DataFrameSchema(
         columns=columns,
@@ -420,6 +582,8 @@ def validate(plan: CallPlan, frame: pd.DataFrame) -> dict[int, str]:
     # that report crashes on strings pyarrow refuses (lone surrogates), after
     # which the failure names no row and would be blamed on every row.
     reasons = _identity_reasons(plan, view)
+    for position, reason in _attribute_reasons(plan, view).items():
+        reasons.setdefault(position, reason)
     schema.checks = []
     try:
         with warnings.catch_warnings():
@@ -431,6 +595,34 @@ def validate(plan: CallPlan, frame: pd.DataFrame) -> dict[int, str]:
         for position, reason in failure_reasons(plan, errors, len(view)).items():
             reasons.setdefault(position, reason)
     return reasons
+
+
+def _attribute_columns(plan: CallPlan) -> list[Hashable]:
+    """Columns whose values become attributes of the call (Journeys counts them)."""
+    return [s.column for s in plan.sources if s.attribute and not s.is_constant]
+
+
+def _attribute_counts(plan: CallPlan, view: pd.DataFrame, columns: list[Hashable]) -> pd.Series:
+    if plan.missing == "null":  # missing values are sent as null and count too
+        return pd.Series(len(columns), index=view.index)
+    return view[columns].notna().sum(axis=1)
+
+
+def _too_many_attributes(plan: CallPlan) -> str:
+    arg = plan.operation.payload_arg or "payload"
+    return (
+        f"{arg}: more than {MAX_ATTRIBUTES} attributes; Customer.io Journeys refuses "
+        f"calls that set more; send the columns in several calls ({JOURNEYS_OFF})"
+    )
+
+
+def _attribute_reasons(plan: CallPlan, view: pd.DataFrame) -> dict[int, str]:
+    """Rows that set more attributes than Journeys takes in one call."""
+    columns = _attribute_columns(plan)
+    if len(columns) <= MAX_ATTRIBUTES:
+        return {}
+    over = (_attribute_counts(plan, view, columns) > MAX_ATTRIBUTES).to_numpy()
+    return dict.fromkeys(np.flatnonzero(over).tolist(), _too_many_attributes(plan))
 
 
 def _identity_reasons(plan: CallPlan, view: pd.DataFrame) -> dict[int, str]:
