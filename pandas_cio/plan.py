@@ -82,6 +82,10 @@ class Source:
     reserved : bool
         The values are event names; names Journeys routes to another action
         (:data:`~pandas_cio.events.JOURNEYS_ROUTED`) are refused.
+    beneath : tuple of (path, label)
+        For a whole-object column (``context=``): the members other
+        arguments place beneath it, relative to it, with their arguments.
+        A row whose object sets one of them is refused, as for a constant.
     """
 
     path: tuple[str, ...]
@@ -96,6 +100,7 @@ class Source:
     max_bytes: int | None = None
     attribute: bool = False
     reserved: bool = False
+    beneath: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     @property
     def is_constant(self) -> bool:
@@ -272,6 +277,19 @@ def _merge_constant(
         else:
             merged.append(Source(path, "json", role.arg, value=member))
     return merged
+
+
+def _with_beneath(source: Source, sources: list[Source]) -> Source:
+    """Note, on a whole-object column, the members other sources put beneath it."""
+    if source.kind != "object" or source.is_constant:
+        return source
+    depth = len(source.path)
+    beneath = tuple(
+        (other.path[depth:], other.label)
+        for other in sources
+        if len(other.path) > depth and other.path[:depth] == source.path
+    )
+    return replace(source, beneath=beneath) if beneath else source
 
 
 def _constant(operation: Operation, role: Role, value: Any) -> Any:
@@ -490,4 +508,5 @@ def make_plan(
         raise TypeError(f"{operation.name}() takes no payload columns")
     for role, value in objects:
         sources.extend(_merge_constant(operation, role, value, sources))
+    sources = [_with_beneath(source, sources) for source in sources]
     return CallPlan(operation, tuple(sources), message_id, identity, missing, journeys)

@@ -425,6 +425,33 @@ def _journeys_checks(source: Source) -> list[pa.Check]:
     return checks
 
 
+def _overlap_check(source: Source) -> list[pa.Check]:
+    """Rows of a whole-object column that set a member another argument sends."""
+    checks: list[pa.Check] = []
+    prefix = ".".join(source.path)
+    for path, label in source.beneath:
+
+        def clash(value: Any, path: tuple[str, ...] = path) -> bool:
+            node = value
+            for i, key in enumerate(path):
+                if not isinstance(node, dict) or key not in node:
+                    return False
+                node = node[key]
+                if not isinstance(node, dict) and i < len(path) - 1:
+                    return True  # a non-object where the field needs an object
+            return True
+
+        checks.append(
+            pa.Check(
+                lambda s, clash=clash: _elementwise(s, lambda v: not clash(v)),
+                error=(
+                    f"sets {prefix}.{'.'.join(path)}, which {label}= sends; give it in one place"
+                ),
+            )
+        )
+    return checks
+
+
 def _checks(source: Source) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if source.kind == "id":
@@ -453,6 +480,7 @@ def _checks(source: Source) -> list[pa.Check]:
             pa.Check(_no_json_form, error="has no JSON form (convert durations, periods first)")
         )
     checks.extend(_journeys_checks(source))
+    checks.extend(_overlap_check(source))
     return checks
 
 
