@@ -329,44 +329,31 @@ def byte_sizes(series: pd.Series, limit: int) -> np.ndarray:
     return np.fromiter((size(v) for v in cells), dtype=np.int64, count=len(cells))
 
 
-class _ReservedNames:
-    """Which reserved event name each cell holds (-1: none), computed once per column.
+def reserved_names(series: pd.Series) -> pd.Series:
+    """The reserved event name of each cell (missing where a cell holds none).
 
-    One check per reserved name gives each row the pointer to its own method;
-    this shared hash lookup keeps the cost at one pass over the column.
+    One hash lookup over the column finds the few cells that hold one; only
+    those are looked at again.
     """
-
-    def __init__(self) -> None:
-        self.names = pd.Index(list(RESERVED_EVENTS), dtype=object)
-        self._last: tuple[np.ndarray, pd.Index, np.ndarray] | None = None
-
-    def __call__(self, series: pd.Series) -> np.ndarray:
-        cells = series.to_numpy(dtype=object)
-        last = self._last
-        if (
-            last is not None
-            and last[0].ctypes.data == cells.ctypes.data
-            and len(last[0]) == len(cells)
-            and last[1].equals(series.index)
-        ):
-            return last[2]
-        try:
-            codes = np.asarray(
-                self.names.get_indexer(pd.Index(cells, dtype=object)), dtype=np.int64
-            )
-        except TypeError:  # unhashable cells: not names, the text check reports them
-            lookup = {name: i for i, name in enumerate(self.names)}
-            codes = np.fromiter(
-                (lookup.get(v, -1) if isinstance(v, str) else -1 for v in cells),
-                dtype=np.int64,
-                count=len(cells),
-            )
-        self._last = (cells, series.index, codes)
-        return codes
+    names = list(RESERVED_EVENTS)
+    try:
+        hits = series.isin(names).to_numpy(dtype=bool)
+    except TypeError:  # unhashable cells are no names; the text check reports them
+        hits = _elementwise(series, lambda v: isinstance(v, str) and v in RESERVED_EVENTS).to_numpy(
+            dtype=bool
+        )
+    out = pd.Series(None, index=series.index, dtype=object)
+    if hits.any():
+        out[hits] = series[hits].astype(object)
+    return out
 
 
-def _journeys_checks(source: Source) -> list[pa.Check]:
-    """Checks only Customer.io Journeys needs (the plan sets them with journeys=True)."""
+def _journeys_checks(source: Source, by_hand: bool) -> list[pa.Check]:
+    """Checks only Customer.io Journeys needs (the plan sets them with journeys=True).
+
+    ``by_hand``: leave out the checks :func:`validate` makes itself, with a
+    reason per row that pandera cannot give.
+    """
     checks: list[pa.Check] = []
     column = source.column
     if source.needed:
@@ -388,16 +375,17 @@ def _journeys_checks(source: Source) -> list[pa.Check]:
                 ),
             )
         )
-    if source.reserved:
-        reserved = _ReservedNames()
-        for code, (name, reason) in enumerate(RESERVED_EVENTS.items()):
-            checks.append(
-                pa.Check(
-                    lambda s, code=code: pd.Series(reserved(s) != code, index=s.index),
-                    error=f"{reason} ({JOURNEYS_OFF})",
-                    name=f"reserved:{name}",
-                )
+    if source.reserved and not by_hand:
+        checks.append(
+            pa.Check(
+                lambda s: reserved_names(s).isna(),
+                error=(
+                    "is an event name Customer.io Journeys routes to another action; send "
+                    "it with the method that sends it on purpose, not track(event=...) "
+                    f"({JOURNEYS_OFF})"
+                ),
             )
+        )
     if source.attribute:
         name_bytes = len(str(source.label).encode("utf-8", "surrogatepass"))
         if name_bytes > MAX_ATTRIBUTE_NAME_BYTES:
@@ -452,7 +440,7 @@ def _overlap_check(source: Source) -> list[pa.Check]:
     return checks
 
 
-def _checks(source: Source) -> list[pa.Check]:
+def _checks(source: Source, by_hand: bool = False) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if source.kind == "id":
         checks.append(pa.Check(_id_check, error="must be a non-empty string or an integer"))
@@ -479,7 +467,7 @@ def _checks(source: Source) -> list[pa.Check]:
         checks.append(
             pa.Check(_no_json_form, error="has no JSON form (convert durations, periods first)")
         )
-    checks.extend(_journeys_checks(source))
+    checks.extend(_journeys_checks(source, by_hand))
     checks.extend(_overlap_check(source))
     return checks
 
@@ -496,13 +484,16 @@ def _names(plan: CallPlan) -> dict[Hashable, str]:
     return names
 
 
-def build_schema(plan: CallPlan) -> pa.DataFrameSchema:
+def build_schema(plan: CallPlan, *, by_hand: bool = False) -> pa.DataFrameSchema:
     """Return the pandera schema that rows of ``plan`` must satisfy.
 
     Parameters
     ----------
     plan : CallPlan
         A resolved plan.
+    by_hand : bool
+        Leave out the column checks :func:`validate` makes itself (reserved
+        event names, each with its own pointer).
 
     Returns
     -------
@@ -514,7 +505,7 @@ def build_schema(plan: CallPlan) -> pa.DataFrameSchema:
         if source.is_constant:
             continue
         existing = columns.get(source.column)
-        checks = _checks(source)
+        checks = _checks(source, by_hand)
         if existing is not None:
             checks = [*existing.checks, *checks]
         nullable = source.nullable and (existing is None or existing.nullable)
@@ -604,14 +595,15 @@ def validate(plan: CallPlan, frame: pd.DataFrame) -> dict[int, str]:
     """
     columns = plan.columns
     view = frame[columns].reset_index(drop=True) if columns else frame.reset_index(drop=True)
-    schema = build_schema(plan)
+    schema = build_schema(plan, by_hand=True)
     # The identity check is evaluated here rather than by pandera: pandera
     # reports a failing frame-level check with every column of the row, and
     # that report crashes on strings pyarrow refuses (lone surrogates), after
     # which the failure names no row and would be blamed on every row.
     reasons = _identity_reasons(plan, view)
-    for position, reason in _attribute_reasons(plan, view).items():
-        reasons.setdefault(position, reason)
+    for extra in (_attribute_reasons(plan, view), _reserved_reasons(plan, view)):
+        for position, reason in extra.items():
+            reasons.setdefault(position, reason)
     schema.checks = []
     try:
         with warnings.catch_warnings():
@@ -651,6 +643,19 @@ def _attribute_reasons(plan: CallPlan, view: pd.DataFrame) -> dict[int, str]:
         return {}
     over = (_attribute_counts(plan, view, columns) > MAX_ATTRIBUTES).to_numpy()
     return dict.fromkeys(np.flatnonzero(over).tolist(), _too_many_attributes(plan))
+
+
+def _reserved_reasons(plan: CallPlan, view: pd.DataFrame) -> dict[int, str]:
+    """Rows whose event name Journeys routes to another action, each with its method."""
+    reasons: dict[int, str] = {}
+    for source in plan.sources:
+        if not source.reserved or source.is_constant:
+            continue
+        names = reserved_names(view[source.column]).to_numpy(dtype=object)
+        for position in np.flatnonzero(pd.notna(names)).tolist():
+            reason = RESERVED_EVENTS[names[position]]
+            reasons.setdefault(position, f"{source.label}: {reason} ({JOURNEYS_OFF})")
+    return reasons
 
 
 def _identity_reasons(plan: CallPlan, view: pd.DataFrame) -> dict[int, str]:

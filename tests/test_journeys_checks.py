@@ -351,3 +351,15 @@ def test_context_column_is_merged_deeply_and_clashes_are_invalid(
         "device": {"model": "Pixel", "token": "t1", "type": "android"}
     }
     assert phones.loc[0, "ctx"] == {"device": {"model": "Pixel"}}  # the caller's dict is intact
+
+
+def test_the_schema_refuses_reserved_names_and_missing_device_fields() -> None:
+    """pandas_cio.schema() holds the same refusals as a send."""
+    track = pandas_cio.schema("track", user_id="uid", event=pandas_cio.col("name"))
+    with pytest.raises(Exception, match="routes to another action"):
+        track.validate(pd.DataFrame({"uid": ["u1"], "name": ["User Deleted"]}), lazy=True)
+    opened = pandas_cio.schema(
+        "Application Opened", user_id="uid", token="push", platform=pandas_cio.col("os")
+    )
+    with pytest.raises(Exception, match="context.device.type"):
+        opened.validate(pd.DataFrame({"uid": ["u1"], "push": ["t"], "os": [None]}), lazy=True)
