@@ -121,7 +121,9 @@ def _identity(spec: EventSpec) -> tuple[Identity, tuple[Role, ...]]:
     if "anonymousId" in spec.required_call_fields:
         return "anonymous", ()
     if not spec.person:
-        return "none", PERSON
+        # The API's track schema still wants a userId or an anonymousId: the
+        # unused default fills in when the caller gives neither.
+        return "none", (USER_ID, ARGUMENTS["anonymousId"])
     return "user_or_anonymous", PERSON
 
 
