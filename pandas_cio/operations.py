@@ -49,8 +49,8 @@ CallType = Literal["identify", "track", "page", "screen", "group", "alias"]
 Identity = Literal["user", "user_or_anonymous", "anonymous", "none"]
 
 # What a role's values must be:
-#   id        a non-empty string or an integral number; sent as a string
-#   text      a non-empty string
+#   id        a non-empty string (not only whitespace) or an integral number; sent as a string
+#   text      a non-empty string (not only whitespace)
 #   timestamp a date-time (datetime dtype, datetime objects or ISO 8601 strings); sent in UTC
 #   integer   an integral number
 #   enum      one of Role.choices

@@ -298,7 +298,7 @@ def _constant(operation: Operation, role: Role, value: Any) -> Any:
         return value
     converted = column_values(pd.Series([value], dtype=object), role.kind)[0]
     if role.kind == "text":
-        ok = isinstance(value, str) and bool(value)
+        ok = isinstance(value, str) and bool(value.strip())
     elif role.kind == "enum":
         ok = value in role.choices
     elif role.kind == "object":

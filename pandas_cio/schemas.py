@@ -79,6 +79,15 @@ def _columns(operation: Operation, arguments: Mapping[str, Any], payload: Payloa
         columns.update(dict.fromkeys(payload))
     else:
         columns.update(dict.fromkeys(operation.payload_fields))
+        # A value Journeys needs that a payload column may give (a page's url).
+        for role in operation.roles:
+            if (
+                role.arg in operation.journeys_needs
+                and arguments.get(role.arg) is None
+                and operation.payload
+                and role.path[:-1] == operation.payload
+            ):
+                columns[role.path[-1]] = None
     return list(columns)
 
 

@@ -86,9 +86,11 @@ def _id_check(series: pd.Series) -> pd.Series:
 
 
 def _text_check(series: pd.Series) -> pd.Series:
+    # Blank is empty: a token, event name or url of spaces names nothing, and
+    # Customer.io Journeys refuses empty ids (a device token is one).
     if _is_text_dtype(series.dtype):
-        return (series.str.len() > 0).fillna(True).astype(bool)
-    return _elementwise(series, lambda v: isinstance(v, str) and bool(v))
+        return (series.str.strip().str.len() > 0).fillna(True).astype(bool)
+    return _elementwise(series, lambda v: isinstance(v, str) and bool(v.strip()))
 
 
 def _timestamp_check(series: pd.Series) -> pd.Series:

@@ -188,3 +188,23 @@ def test_byte_sizes_are_exact_where_they_matter(values: list[Any]) -> None:
         assert (size > MAX_ATTRIBUTE_VALUE_BYTES) == (exact > MAX_ATTRIBUTE_VALUE_BYTES)
         if exact > MAX_ATTRIBUTE_VALUE_BYTES:
             assert size == exact
+
+
+def test_the_page_schema_without_a_frame_expects_a_url_column() -> None:
+    """schema('page') without url= checks a 'url' column, as a send would."""
+    pages = pandas_cio.schema("page", user_id="uid")
+    assert "url" in pages.columns
+    pages.validate(pd.DataFrame({"uid": ["u1"], "url": ["https://x.io"]}))
+    with pytest.raises(Exception, match="names page views by their url"):
+        pages.validate(pd.DataFrame({"uid": ["u1"], "url": [None]}), lazy=True)
+
+
+def test_blank_device_tokens_and_event_names_are_invalid() -> None:
+    """A token of spaces is an empty device id to Journeys; an event name of spaces is no name."""
+    phones = pd.DataFrame({"uid": ["u1", "u2"], "push": ["t1", "  "]})
+    result = phones.cio.devices.register(user_id="uid", token="push", platform="ios", dry_run=True)
+    assert result["status"].tolist() == ["dry_run", "invalid"]
+    assert result.loc[1, "error"] == "token: must be a non-empty string"
+    events = pd.DataFrame({"uid": ["u1"]})
+    with pytest.raises(pandas_cio.ColumnError, match="must be a non-empty string"):
+        events.cio.track(user_id="uid", event=pandas_cio.lit(" "), dry_run=True)
