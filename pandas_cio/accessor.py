@@ -164,6 +164,9 @@ class CioAccessor(_Namespace):
             An anonymous id, for rows without a user id.
         traits : list of columns or {column: trait} mapping, optional
             Columns sent as traits; default every column no other argument uses.
+            Customer.io Journeys takes at most 300 attributes per call, names
+            of at most 150 bytes and values of at most 1,000 bytes; rows
+            over a limit are ``invalid`` (unless ``journeys=False``).
         timestamp : column, optional
             When the data was true (for backfills); ISO 8601, naive read as UTC.
         message_id : column, optional
@@ -216,6 +219,12 @@ class CioAccessor(_Namespace):
             A column of event names, or one name for every row. A string is
             a column when the frame has that column, else the event name;
             use :func:`pandas_cio.lit` / :func:`pandas_cio.col` to be explicit.
+            Names Customer.io Journeys routes to another action (``User
+            Deleted``, ``Device Deleted``, ``Application Installed``...; see
+            :data:`pandas_cio.plan.RESERVED_EVENTS`) are refused, as a
+            constant with an error and in a column as ``invalid`` rows, each
+            naming the method that sends them on purpose; names over 100
+            bytes are refused too (unless ``journeys=False``).
         anonymous_id : column, optional
             An anonymous id, for rows without a user id.
         properties : list of columns or {column: key} mapping, optional
