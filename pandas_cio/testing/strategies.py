@@ -214,7 +214,7 @@ def _values(source: Source) -> st.SearchStrategy[Any]:
     if source.kind == "id":
         return st.one_of(_ID_TEXT, st.integers(0, _INT_BOUND))
     if source.kind == "text":
-        return _TEXT
+        return _TEXT.filter(str.strip)  # blank text counts as empty
     if source.kind == "integer":
         return _number(None, integer=True)
     if source.kind == "enum":
