@@ -208,3 +208,13 @@ def test_blank_device_tokens_and_event_names_are_invalid() -> None:
     events = pd.DataFrame({"uid": ["u1"]})
     with pytest.raises(pandas_cio.ColumnError, match="must be a non-empty string"):
         events.cio.track(user_id="uid", event=pandas_cio.lit(" "), dry_run=True)
+
+
+def test_the_schema_counts_attributes_per_row() -> None:
+    """pandas_cio.schema('identify') refuses a row setting more than 300 attributes."""
+    names = [f"t{i}" for i in range(MAX_ATTRIBUTES + 1)]
+    people = pandas_cio.schema("identify", user_id="id", traits=names)
+    full = pd.DataFrame({"id": ["u1"], **{name: [1] for name in names}})
+    with pytest.raises(Exception, match="more than 300 attributes"):
+        people.validate(full, lazy=True)
+    people.validate(full.assign(t0=[None]))
