@@ -77,6 +77,14 @@ class CioAccessor(_Namespace):
     max_split_requests : int
         Extra requests a send may make to isolate calls the service refuses
         (status ``rejected``; see :mod:`pandas_cio.splitting`); 0 turns it off.
+    journeys : bool
+        Check what Customer.io Journeys needs (default True): a page's url,
+        a screen's name, a device's platform, the user and device of app
+        install/open/uninstall events, Journeys' limits on ids, attributes
+        and event names, and no event name in ``track()`` that Journeys
+        routes to another action. Rows that would be dropped after the API
+        answered 200 become ``invalid`` saying why. Pass False when the
+        workspace sends to other destinations only.
 
     Column arguments such as ``user_id=`` name columns; arguments such as
     ``event=``, ``name=`` or ``object_type_id=`` take a column or one constant
@@ -159,6 +167,9 @@ class CioAccessor(_Namespace):
             An anonymous id, for rows without a user id.
         traits : list of columns or {column: trait} mapping, optional
             Columns sent as traits; default every column no other argument uses.
+            Customer.io Journeys takes at most 300 attributes per call, names
+            of at most 150 bytes and values of at most 1,000 bytes; rows
+            over a limit are ``invalid`` (unless ``journeys=False``).
         timestamp : column, optional
             When the data was true (for backfills); ISO 8601, naive read as UTC.
         message_id : column, optional
@@ -211,6 +222,12 @@ class CioAccessor(_Namespace):
             A column of event names, or one name for every row. A string is
             a column when the frame has that column, else the event name;
             use :func:`pandas_cio.lit` / :func:`pandas_cio.col` to be explicit.
+            Names Customer.io Journeys routes to another action (``User
+            Deleted``, ``Device Deleted``, ``Application Installed``...; see
+            :data:`pandas_cio.plan.RESERVED_EVENTS`) are refused, as a
+            constant with an error and in a column as ``invalid`` rows, each
+            naming the method that sends them on purpose; names over 100
+            bytes are refused too (unless ``journeys=False``).
         anonymous_id : column, optional
             An anonymous id, for rows without a user id.
         properties : list of columns or {column: key} mapping, optional
@@ -249,6 +266,7 @@ class CioAccessor(_Namespace):
         name: Any = None,
         *,
         anonymous_id: Any = None,
+        url: Any = None,
         category: Any = None,
         properties: Columns = None,
         timestamp: Any = None,
@@ -266,9 +284,14 @@ class CioAccessor(_Namespace):
         name, category : column or str, optional
             The page's name (sent as ``name``) and category (sent as
             ``properties.category``, where the API documents it).
+        url : column or str, optional
+            The page's address, sent as ``properties.url``; Customer.io
+            Journeys names the page view by it and drops page views without
+            one. Without ``url=``, a property column called ``url`` serves;
+            rows with no url are ``invalid`` unless ``journeys=False``.
         properties : list of columns or {column: key} mapping, optional
-            Page properties (``url``, ``title``, ``path``...); default every
-            column no other argument uses.
+            Page properties (``title``, ``path``...); default every column no
+            other argument uses.
         timestamp, message_id, context, integrations : optional
             As for :meth:`identify`.
 
@@ -288,6 +311,7 @@ class CioAccessor(_Namespace):
             user_id=user_id,
             anonymous_id=anonymous_id,
             name=name,
+            url=url,
             category=category,
             timestamp=timestamp,
             message_id=message_id,
@@ -310,7 +334,10 @@ class CioAccessor(_Namespace):
         integrations: Any = None,
         **options: Unpack[SendOptions],
     ) -> pd.DataFrame:
-        """Record one app screen view per row; arguments as for :meth:`page`.
+        """Record one app screen view per row; arguments as for :meth:`page`, without ``url``.
+
+        Customer.io Journeys drops screen views without a name, so ``name=``
+        is needed and rows without one are ``invalid`` (unless ``journeys=False``).
 
         Returns
         -------
@@ -712,14 +739,17 @@ class DevicesNamespace(_Namespace):
             The device's owner.
         token : column
             The push token (sent as ``context.device.token``).
-        platform : column or str, optional
+        platform : column or str
             ``"ios"`` or ``"android"`` (sent as ``context.device.type``).
+            Customer.io Journeys drops devices without one, so it is needed
+            and rows without it are ``invalid``, unless ``journeys=False``.
         properties : list of columns or {column: attribute} mapping, optional
             Device attributes (app version, push enabled...), sent as the
             event's properties; default every column no other argument uses.
         timestamp, message_id, context, integrations : optional
-            As for :meth:`CioAccessor.identify`; ``context`` is merged with
-            the device fields.
+            As for :meth:`CioAccessor.identify`; a ``context`` dict is merged
+            deeply with the device fields (``{"device": {"model": ...}}``
+            keeps the token and platform); giving the same field twice raises.
 
         Returns
         -------
@@ -943,6 +973,8 @@ class SemanticNamespace(_Namespace):
         user_id: Any = None,
         *,
         anonymous_id: Any = None,
+        token: Any = None,
+        platform: Any = None,
         properties: Columns = None,
         timestamp: Any = None,
         message_id: Any = None,
@@ -952,15 +984,38 @@ class SemanticNamespace(_Namespace):
     ) -> pd.DataFrame:
         """Send a mobile app lifecycle event (``Application Opened``...) per row.
 
-        Arguments as for :meth:`ecommerce`, without grouping.
+        Arguments as for :meth:`ecommerce`, without grouping, and:
+
+        token, platform : column (platform: or str), optional
+            The device's push token and platform (``"ios"`` or
+            ``"android"``), sent as ``context.device.token`` / ``.type``.
+            Customer.io Journeys turns ``Application Installed`` and
+            ``Application Opened`` into a device update of the person
+            ``user_id`` (it needs all three) and ``Application Uninstalled``
+            into a device deletion (user and token). With ``journeys=True``
+            (the default) these events take ``user_id=``, not
+            ``anonymous_id=``, and rows without those values are ``invalid``.
 
         Returns
         -------
         pandas.DataFrame
             The result frame.
+
+        Examples
+        --------
+        >>> import pandas as pd, pandas_cio
+        >>> opens = pd.DataFrame({"uid": ["u1"], "push": ["tok-1"], "os": ["ios"]})
+        >>> opens.cio.semantic.mobile("Application Opened", user_id="uid", token="push",
+        ...     platform="os", dry_run=True)["status"].tolist()
+        ['dry_run']
         """
         common = dict(
-            timestamp=timestamp, message_id=message_id, context=context, integrations=integrations
+            timestamp=timestamp,
+            message_id=message_id,
+            context=context,
+            integrations=integrations,
+            token=token,
+            platform=platform,
         )
         return self._simple("mobile", event, user_id, anonymous_id, properties, common, options)
 

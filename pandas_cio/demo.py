@@ -3,7 +3,8 @@
 ``python -m pandas_cio demo`` (or ``pandas-cio demo``) starts
 :class:`~pandas_cio.testing.FakeCio` on loopback, builds a people frame and an
 events frame with the flaws real data has (missing traits, a row without a
-user id, a trait too large for the service), sends ``identify`` and ``track``
+user id, a trait over Customer.io Journeys' 1,000-byte attribute limit, an
+event too large for the service), sends ``identify`` and ``track``
 through a :class:`~pandas_cio.Client` bound to the fake, and prints the send
 report of each and what the fake recorded (counts only, never bodies).
 """
@@ -23,8 +24,10 @@ __all__ = ["events_frame", "people_frame", "run_demo"]
 
 PEOPLE = 3_000
 EVENTS = 6_000
-# One trait over the service's 32 KB call limit, so the demo shows a too_large row.
+# One trait over Journeys' 1,000-byte attribute limit (an invalid row), and one
+# event over the service's 32 KB call limit (a too_large row).
 OVERSIZED_TRAIT_BYTES = 40_000
+OVERSIZED_EVENT_BYTES = 40_000
 _PLANS = ["free", "starter", "pro", "enterprise"]
 _COUNTRIES = ["US", "GB", "DE", "FR", "BR", "IN", "JP", None]
 _EVENT_NAMES = ["Signed In", "Report Exported", "Invoice Paid", "Seat Added"]
@@ -35,7 +38,8 @@ def people_frame(rows: int = PEOPLE, seed: int = 0) -> pd.DataFrame:
     """Return a sample people frame with the flaws of real exports.
 
     Some traits are missing (NaN, None, NaT), row 1 has no user id and row 2
-    carries a notes trait over the service's 32 KB call limit.
+    carries a notes trait far over Customer.io Journeys' 1,000-byte limit on
+    attribute values (and the service's 32 KB call limit).
 
     Parameters
     ----------
@@ -89,8 +93,10 @@ def events_frame(people: pd.DataFrame, rows: int = EVENTS, seed: int = 1) -> pd.
     Returns
     -------
     pandas.DataFrame
-        Columns ``uid, name, ts, amount, seats``; ``amount`` only on
-        ``Invoice Paid``, ``seats`` only on ``Seat Added``.
+        Columns ``uid, name, ts, amount, seats, filter``; ``amount`` only on
+        ``Invoice Paid``, ``seats`` only on ``Seat Added``, ``filter`` only on
+        row 3, a ``Report Exported`` whose filter is over the service's 32 KB
+        call limit.
     """
     rng = np.random.default_rng(seed)
     users = people["id"].dropna().to_numpy()
@@ -109,6 +115,9 @@ def events_frame(people: pd.DataFrame, rows: int = EVENTS, seed: int = 1) -> pd.
         }
     )
     frame.loc[frame["name"] != "Seat Added", "seats"] = pd.NA
+    frame["filter"] = pd.array([None] * rows, dtype="string")
+    frame.loc[3, "name"] = "Report Exported"
+    frame.loc[3, "filter"] = "country in (...) " * (OVERSIZED_EVENT_BYTES // 17)
     return frame
 
 

@@ -121,6 +121,22 @@ def _compile(sources: tuple[Source, ...], keep_null: bool) -> tuple[Tree, list[S
     return tree, columns
 
 
+def _merge_deep(into: dict[str, Any], fields: dict[str, Any]) -> None:
+    """Merge fields into a whole-object value (a context column), nested objects key by key.
+
+    The caller's nested dicts are copied, never changed. Validation has
+    already refused rows that set a leaf a field sets too.
+    """
+    for key, value in fields.items():
+        old = into.get(key)
+        if isinstance(value, dict) and isinstance(old, dict):
+            nested = dict(old)
+            _merge_deep(nested, value)
+            into[key] = nested
+        else:
+            into[key] = value
+
+
 def _build(tree: Tree, row: tuple[Any, ...]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, (tag, payload, keep_null) in tree.items():
@@ -137,7 +153,7 @@ def _build(tree: Tree, row: tuple[Any, ...]) -> dict[str, Any]:
                 value = row[base[1]] if base[0] == _COLUMN else base[1]
                 if isinstance(value, dict):
                     merged.update(value)
-            merged.update(_build({k: v for k, v in payload.items() if k is not BASE}, row))
+            _merge_deep(merged, _build({k: v for k, v in payload.items() if k is not BASE}, row))
             # A constant object is the operation's own (an event's required
             # "properties"), so it is sent even when no column adds to it.
             if merged or (base is not None and base[0] == _CONSTANT):

@@ -37,7 +37,9 @@ from pandas_cio.errors import UnknownEventError
 __all__ = [
     "CATEGORY_KEYS",
     "EVENTS",
+    "DELIVERY_METRICS",
     "EventSpec",
+    "JOURNEYS_ROUTED",
     "JsonType",
     "PropertySpec",
     "events_in",
@@ -141,6 +143,22 @@ class EventSpec:
         Paths the event needs outside ``properties``. ``"properties"`` itself
         appears here when the call must carry a ``properties`` object even if
         it is empty.
+    person : bool
+        Whether the call is about a person (needs a ``userId`` or an
+        ``anonymousId``). ``Report Delivery Event`` reports on a message
+        delivery and needs neither.
+    journeys_action : str
+        The action of Customer.io's Journeys destination that its default
+        presets route the event to (``"trackEvent"``: recorded as an event).
+        Any other action does something else with the call, which is why a
+        plain ``track()`` refuses these names (see :data:`JOURNEYS_ROUTED`).
+    journeys_needs : Mapping[str, PropertySpec]
+        Members outside ``properties`` that the Journeys action needs although
+        the Data Pipelines API does not: the destination drops calls without
+        them after the API has answered 200. Checked unless ``journeys=False``.
+    refused : str
+        When not empty, the library does not send the event and raises
+        :class:`~pandas_cio.errors.UnknownEventError` with this text.
     """
 
     name: str
@@ -151,11 +169,16 @@ class EventSpec:
     summary: str = ""
     call_fields: Mapping[str, PropertySpec] = field(default_factory=dict)
     required_call_fields: tuple[str, ...] = ()
+    person: bool = True
+    journeys_action: str = "trackEvent"
+    journeys_needs: Mapping[str, PropertySpec] = field(default_factory=dict)
+    refused: str = ""
 
     def __post_init__(self) -> None:
         """Freeze the mappings and check the entry is consistent."""
         object.__setattr__(self, "properties", _frozen(self.properties))
         object.__setattr__(self, "call_fields", _frozen(self.call_fields))
+        object.__setattr__(self, "journeys_needs", _frozen(self.journeys_needs))
         # Checked here so that a slip in the table fails at import, not mid-send.
         if self.category not in CATEGORY_KEYS:
             raise ValueError(f"{self.name!r}: unknown category {self.category!r}")
@@ -377,6 +400,18 @@ _VIDEO_AD: Mapping[str, PropertySpec] = {
 
 _USER_ID = {"userId": _str("The person, by identifier (or email address where accepted).")}
 
+# The metrics the Journeys destination's reportDeliveryEvent action accepts.
+DELIVERY_METRICS = (
+    "delivered",
+    "opened",
+    "clicked",
+    "converted",
+    "bounced",
+    "spammed",
+    "dropped",
+    "deferred",
+)
+
 _DEVICE = {
     **_USER_ID,
     "context.device.token": _str("Device token."),
@@ -401,6 +436,9 @@ _TABLE: tuple[EventSpec, ...] = (
         summary="Add a device to a person, or update it if the token is known.",
         call_fields=_DEVICE,
         required_call_fields=("userId", "context.device.token"),
+        journeys_action="createUpdateDevice",
+        # The destination's device action requires the platform.
+        journeys_needs={"context.device.type": _DEVICE["context.device.type"]},
     ),
     EventSpec(
         "Device Deleted",
@@ -410,6 +448,7 @@ _TABLE: tuple[EventSpec, ...] = (
         summary="Remove a device from a person.",
         call_fields=_DEVICE,
         required_call_fields=("userId", "context.device.token"),
+        journeys_action="deleteDevice",
     ),
     EventSpec(
         "User Deleted",
@@ -419,6 +458,7 @@ _TABLE: tuple[EventSpec, ...] = (
         summary="Delete a person from the workspace.",
         call_fields=_USER_ID,
         required_call_fields=("userId",),
+        journeys_action="deletePerson",
     ),
     EventSpec(
         "User Suppressed",
@@ -428,6 +468,7 @@ _TABLE: tuple[EventSpec, ...] = (
         summary="Delete a person and block the identifier from coming back.",
         call_fields={**_TIMESTAMP, **_USER_ID},
         required_call_fields=("userId",),
+        journeys_action="suppressPerson",
     ),
     EventSpec(
         "User Unsuppressed",
@@ -437,6 +478,7 @@ _TABLE: tuple[EventSpec, ...] = (
         summary="Allow a suppressed identifier to be added again (no data comes back).",
         call_fields={**_TIMESTAMP, **_USER_ID},
         required_call_fields=("userId",),
+        journeys_action="unsuppressPerson",
     ),
     EventSpec(
         "Relationship Deleted",
@@ -447,6 +489,7 @@ _TABLE: tuple[EventSpec, ...] = (
         summary="Remove the relationship between a person and an object.",
         call_fields=_USER_ID,
         required_call_fields=("userId", "properties"),
+        journeys_action="deleteRelationship",
     ),
     # The reference's schema leaves objectId optional, but its prose says the
     # event does nothing without one, so the catalogue requires it.
@@ -459,6 +502,7 @@ _TABLE: tuple[EventSpec, ...] = (
         summary="Delete an object (group).",
         call_fields={"anonymousId": _str("Must be set; any value does, the service ignores it.")},
         required_call_fields=("anonymousId", "properties"),
+        journeys_action="deleteObject",
     ),
     EventSpec(
         "Group Deleted",
@@ -469,25 +513,36 @@ _TABLE: tuple[EventSpec, ...] = (
         summary="Delete an object (group); another name for Object Deleted.",
         call_fields={"anonymousId": _str("Must be set; any value does, the service ignores it.")},
         required_call_fields=("anonymousId", "properties"),
+        # No preset of the Journeys destination routes this name to its delete
+        # action: the call would be recorded as a custom event and delete nothing.
+        refused=(
+            "'Group Deleted' deletes nothing in Customer.io Journeys (no action takes it; "
+            "it would be recorded as a custom event). Delete objects with "
+            "df.cio.objects.delete(object_id=...), which sends 'Object Deleted'."
+        ),
     ),
     EventSpec(
         "Report Delivery Event",
         "customerio",
         {
             "deliveryId": _str("The message delivery being reported on."),
-            "metric": _str(
-                "What happened to the message.",
-                enum=("delivered", "clicked", "converted", "opened"),
-            ),
+            # The reference lists four metrics; the Journeys destination's
+            # reportDeliveryEvent action takes these eight.
+            "metric": _str("What happened to the message.", enum=DELIVERY_METRICS),
             "recipient": _str("Device id, phone number or device token of the recipient."),
             "reason": _str("Why the message failed, if it did."),
+            "actionName": _str("Name of the action clicked in an in-app message."),
             "actionValue": _str("Value of the action clicked in an in-app message."),
             "href": _str("Link clicked in an in-app message."),
         },
+        # The destination requires both, and reports nothing without them.
+        required=("deliveryId", "metric"),
         reference="report_delivery_event",
         summary="Report a metric for a message sent by Customer.io, such as an in-app click.",
         call_fields=_TIMESTAMP,
         required_call_fields=("properties",),
+        person=False,
+        journeys_action="reportDeliveryEvent",
     ),
     # A/B tests.
     EventSpec(
@@ -857,6 +912,8 @@ _TABLE: tuple[EventSpec, ...] = (
         _APP_VERSION,
         reference="app_installed",
         summary="First open of the app after installation.",
+        journeys_action="createUpdateDevice",
+        journeys_needs=_DEVICE,
     ),
     EventSpec(
         "Application Opened",
@@ -868,6 +925,8 @@ _TABLE: tuple[EventSpec, ...] = (
         },
         reference="app_opened",
         summary="The app was opened, after the first time.",
+        journeys_action="createUpdateDevice",
+        journeys_needs=_DEVICE,
     ),
     EventSpec(
         "Application Backgrounded",
@@ -900,6 +959,9 @@ _TABLE: tuple[EventSpec, ...] = (
         {},
         reference="app_uninstalled",
         summary="The app was removed from the device.",
+        journeys_action="deleteDevice",
+        # The destination's delete action needs the owner and the token only.
+        journeys_needs={k: v for k, v in _DEVICE.items() if k != "context.device.type"},
     ),
     EventSpec(
         "Application Crashed",
@@ -1033,6 +1095,17 @@ _TABLE: tuple[EventSpec, ...] = (
 
 EVENTS: Mapping[str, EventSpec] = MappingProxyType({spec.name: spec for spec in _TABLE})
 """Every semantic event, keyed by its exact name."""
+
+JOURNEYS_ROUTED: Mapping[str, EventSpec] = MappingProxyType(
+    {name: spec for name, spec in EVENTS.items() if spec.journeys_action != "trackEvent"}
+)
+"""Events the Journeys destination routes to an action other than recording an event.
+
+Its default presets subscribe these names to actions that delete, suppress or
+unsuppress people, create or delete devices, delete objects and relationships,
+or report delivery metrics. A plain ``track()`` with one of these names would
+do that silently, so it refuses them and points to the method that sends them.
+"""
 
 _BY_CATEGORY: Mapping[str, Mapping[str, EventSpec]] = MappingProxyType(
     {

@@ -32,6 +32,10 @@ from .operations import (
     ANONYMOUS_ID,
     CONTEXT,
     INTEGRATIONS,
+    MAX_ATTRIBUTE_NAME_BYTES,
+    MAX_ATTRIBUTE_VALUE_BYTES,
+    MAX_ATTRIBUTES,
+    MAX_EVENT_NAME_BYTES,
     OPERATIONS,
     TIMESTAMP,
     USER_ID,
@@ -39,6 +43,7 @@ from .operations import (
     Operation,
     Role,
 )
+from .plan import RESERVED_EVENTS
 
 __all__ = ["DEFAULT_PATH", "build", "component_name", "main", "render"]
 
@@ -73,7 +78,25 @@ x-method names the accessor call that sends an operation. A payload object
 (traits, properties) holds every column no other argument uses, or the
 columns its argument names; documented keys are type-checked, others are
 sent as they are.
-"""
+
+Customer.io Journeys, the destination behind the API, drops some calls the API
+accepts. Unless a send passes journeys=False, the library refuses them first
+(status invalid, or an error before sending): x-journeys-needs lists the
+arguments Journeys needs a value of in every row, with the reason;
+x-journeys-action names the destination action an event reaches. Journeys'
+limits apply to every call: ids not empty or blank, at most
+{max_attributes} attributes per call (x-journeys-attributes), attribute names
+of at most {name_bytes} bytes and values of at most {value_bytes} bytes (a
+string's UTF-8, a nested value's JSON), event names of at most {event_bytes}
+bytes. A plain track call never carries an event name Journeys routes to
+another action (x-journeys-reserved); the method that sends it on purpose is
+named there.
+""".format(
+    max_attributes=MAX_ATTRIBUTES,
+    name_bytes=MAX_ATTRIBUTE_NAME_BYTES,
+    value_bytes=f"{MAX_ATTRIBUTE_VALUE_BYTES:,}",
+    event_bytes=MAX_EVENT_NAME_BYTES,
+)
 
 
 def component_name(operation: Operation) -> str:
@@ -172,6 +195,13 @@ def _call(operation: Operation) -> dict[str, Any]:
     if operation.event is not None:
         call["x-event"] = operation.event
         call["x-category"] = EVENTS[operation.event].category
+        call["x-journeys-action"] = EVENTS[operation.event].journeys_action
+    if operation.journeys_needs:
+        call["x-journeys-needs"] = dict(operation.journeys_needs)
+    if operation.attributes:
+        call["x-journeys-attributes"] = list(operation.payload or ())
+    if operation.name == "track":
+        call["x-journeys-reserved"] = dict(RESERVED_EVENTS)
     # Whole objects first, so members placed beneath them keep their own schemas.
     roles = sorted(operation.roles, key=lambda role: len(role.path))
     for role in roles:

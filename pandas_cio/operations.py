@@ -19,13 +19,19 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Literal
 
-from .events import JsonType, PropertySpec
+from .errors import UnknownEventError
+from .events import EVENTS, JsonType, PropertySpec
 
 __all__ = [
     "CallType",
     "Identity",
     "JsonType",
     "Kind",
+    "MAX_ATTRIBUTES",
+    "MAX_ATTRIBUTE_NAME_BYTES",
+    "MAX_ATTRIBUTE_VALUE_BYTES",
+    "MAX_EVENT_DATA_BYTES",
+    "MAX_EVENT_NAME_BYTES",
     "OPERATIONS",
     "Operation",
     "Role",
@@ -43,8 +49,8 @@ CallType = Literal["identify", "track", "page", "screen", "group", "alias"]
 Identity = Literal["user", "user_or_anonymous", "anonymous", "none"]
 
 # What a role's values must be:
-#   id        a non-empty string or an integral number; sent as a string
-#   text      a non-empty string
+#   id        a non-empty string (not only whitespace) or an integral number; sent as a string
+#   text      a non-empty string (not only whitespace)
 #   timestamp a date-time (datetime dtype, datetime objects or ISO 8601 strings); sent in UTC
 #   integer   an integral number
 #   enum      one of Role.choices
@@ -77,6 +83,9 @@ class Role:
         Constant used when the argument is not given (None: nothing).
     description : str
         One line for the docs and the OpenAPI document.
+    max_bytes : int or None
+        Customer.io Journeys refuses values longer than this many UTF-8 bytes
+        (event names); checked unless ``journeys=False``.
     """
 
     arg: str
@@ -88,6 +97,7 @@ class Role:
     choices: tuple[str, ...] = ()
     default: Any = None
     description: str = ""
+    max_bytes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +136,17 @@ class Operation:
         ``"semantic.ecommerce"``.
     summary : str
         One line for docs and ``--help``.
+    journeys_needs : Mapping[str, str]
+        Arguments Customer.io Journeys needs a value of in every row although
+        the Data Pipelines API does not, each with the reason (the destination
+        drops the call without it, after the API answered 200). An argument
+        whose path lies in the payload may also be met by a payload column of
+        that key (``url`` of a page). ``user_id`` here means anonymous rows
+        cannot land, so ``anonymous_id=`` is refused. Checked unless
+        ``journeys=False``.
+    attributes : bool
+        The payload becomes Journeys attributes (people, objects,
+        relationships), so Journeys' limits on attributes apply to it.
     """
 
     name: str
@@ -140,6 +161,8 @@ class Operation:
     event: str | None = None
     method: str = ""
     summary: str = ""
+    journeys_needs: Mapping[str, str] = field(default_factory=dict)
+    attributes: bool = False
 
     def __post_init__(self) -> None:
         """Check the row is consistent, so a slip fails at import, not mid-send."""
@@ -151,6 +174,9 @@ class Operation:
         if self.payload_fields and self.payload is None:
             raise ValueError(f"{self.name}: payload fields without a payload")
         object.__setattr__(self, "payload_fields", MappingProxyType(dict(self.payload_fields)))
+        object.__setattr__(self, "journeys_needs", MappingProxyType(dict(self.journeys_needs)))
+        if unknown := set(self.journeys_needs) - set(args):
+            raise ValueError(f"{self.name}: Journeys needs unknown arguments {sorted(unknown)}")
 
     def role(self, arg: str) -> Role:
         """Return the role for an argument name (KeyError when absent)."""
@@ -159,6 +185,20 @@ class Operation:
                 return role
         raise KeyError(arg)
 
+
+# Limits of Customer.io Journeys ("Invalid API requests" in its docs). It
+# refuses such calls after the Data Pipelines API has answered 200, so the
+# library checks them first (unless journeys=False).
+MAX_ATTRIBUTES = 300
+"""Attributes one identify may set."""
+MAX_ATTRIBUTE_NAME_BYTES = 150
+"""UTF-8 bytes of an attribute's name."""
+MAX_ATTRIBUTE_VALUE_BYTES = 1_000
+"""Bytes of an attribute's value: a string's UTF-8, a nested value's JSON."""
+MAX_EVENT_NAME_BYTES = 100
+"""UTF-8 bytes of an event's name."""
+MAX_EVENT_DATA_BYTES = 100_000
+"""Bytes of an event's data; never reached, as a call over 32 KB is ``too_large``."""
 
 # Roles shared by most operations. messageId is special: the encoder derives
 # it from content unless the caller names a column for it.
@@ -222,10 +262,22 @@ def get_operation(name: str) -> Operation:
 
 
 def operation_for_event(event: str) -> Operation:
-    """Return the operation that sends a semantic event (KeyError when none does)."""
+    """Return the operation that sends a semantic event.
+
+    Raises
+    ------
+    UnknownEventError
+        The catalogue has the event but the library refuses to send it
+        (``Group Deleted``); the message says what to send instead.
+    KeyError
+        No operation sends the event.
+    """
     try:
         return _BY_EVENT[event]
     except KeyError:
+        spec = EVENTS.get(event)
+        if spec is not None and spec.refused:
+            raise UnknownEventError(spec.refused) from None
         raise KeyError(f"no operation sends event {event!r}") from None
 
 
@@ -238,6 +290,7 @@ register(
         payload=("traits",),
         payload_arg="traits",
         method="identify",
+        attributes=True,
         summary="Create or update people; every other column becomes a trait.",
     )
 )
@@ -255,6 +308,7 @@ register(
                 nullable=False,
                 constant=True,
                 description="The event name.",
+                max_bytes=MAX_EVENT_NAME_BYTES,
             ),
             *COMMON,
         ),
@@ -265,15 +319,45 @@ register(
         summary="Record events; every other column becomes an event property.",
     )
 )
-_VIEWS: tuple[tuple[CallType, str], ...] = (("page", "page"), ("screen", "app screen"))
-for _call_type, _what in _VIEWS:
+PAGE_URL = Role(
+    "url",
+    ("properties", "url"),
+    "text",
+    constant=True,
+    description="The page's URL (Journeys names the page view by it).",
+)
+# Per view call: its own roles, and what Journeys needs of them.
+_VIEWS: tuple[tuple[CallType, str, tuple[Role, ...], dict[str, str]], ...] = (
+    (
+        "page",
+        "page",
+        (PAGE_URL,),
+        {"url": "Customer.io Journeys names page views by their url and drops those without one"},
+    ),
+    (
+        "screen",
+        "app screen",
+        (),
+        {"name": "Customer.io Journeys drops screen views without a name"},
+    ),
+)
+for _call_type, _what, _own, _needs in _VIEWS:
     register(
         Operation(
             _call_type,
             _call_type,
             (
                 *PERSON,
-                Role("name", ("name",), "text", constant=True, description=f"The {_what}'s name."),
+                Role(
+                    "name",
+                    ("name",),
+                    "text",
+                    constant=True,
+                    description=f"The {_what}'s name.",
+                    # Journeys sends a screen's name as its event name.
+                    max_bytes=MAX_EVENT_NAME_BYTES if _call_type == "screen" else None,
+                ),
+                *_own,
                 # The reference documents category inside properties, not beside name.
                 Role(
                     "category",
@@ -289,6 +373,7 @@ for _call_type, _what in _VIEWS:
             payload_arg="properties",
             method=_call_type,
             summary=f"Record {_what} views; every other column becomes a property.",
+            journeys_needs=_needs,
         )
     )
 register(
@@ -318,9 +403,13 @@ register(
         "group",
         (OBJECT_ID, GROUP_OBJECT_TYPE_ID, *COMMON),
         identity="none",
-        payload=("traits",),
+        # Customer.io's Journeys destination reads object attributes only from
+        # traits.objectAttributes (and the type from traits.object_type_id):
+        # attributes flat in traits reach it as an object with no attributes.
+        payload=("traits", "objectAttributes"),
         payload_arg="traits",
         method="objects.upsert",
+        attributes=True,
         summary="Create or update objects; every other column becomes an object attribute.",
     )
 )
@@ -336,6 +425,7 @@ register(
         payload=("traits", "relationshipAttributes"),
         payload_arg="relationship_traits",
         method="objects.relate",
+        attributes=True,
         summary="Relate people to objects; every other column becomes a relationship attribute.",
     )
 )
@@ -344,4 +434,4 @@ register(
 # because that module builds on the roles and register() above.
 from . import operations_semantic as _semantic  # noqa: E402
 
-del _call_type, _what, _semantic
+del _call_type, _what, _own, _needs, _semantic

@@ -18,6 +18,7 @@ operation and send the same messageIds.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from types import MappingProxyType
 
 from .events import EVENTS, EventSpec
@@ -119,7 +120,30 @@ def _identity(spec: EventSpec) -> tuple[Identity, tuple[Role, ...]]:
         return "user", ()
     if "anonymousId" in spec.required_call_fields:
         return "anonymous", ()
+    if not spec.person:
+        # The API's track schema still wants a userId or an anonymousId: the
+        # unused default fills in when the caller gives neither.
+        return "none", (USER_ID, ARGUMENTS["anonymousId"])
     return "user_or_anonymous", PERSON
+
+
+def _journeys_roles(spec: EventSpec, roles: list[Role]) -> dict[str, str]:
+    """Add the roles Journeys needs beyond the API's; return {argument: reason}.
+
+    A member only Journeys needs is optional for the API, so its role is
+    optional here; the plan insists on it unless ``journeys=False``.
+    """
+    needs: dict[str, str] = {}
+    action = spec.journeys_action
+    for path in spec.journeys_needs:
+        role = ARGUMENTS[path]
+        if all(r.arg != role.arg for r in roles):
+            roles.append(replace(role, required=False, nullable=True))
+        needs[role.arg] = (
+            f"Customer.io Journeys routes {spec.name!r} to its {action} action, "
+            f"which drops calls without {path}"
+        )
+    return needs
 
 
 def semantic_operation(spec: EventSpec) -> Operation:
@@ -144,12 +168,13 @@ def semantic_operation(spec: EventSpec) -> Operation:
     """
     identity, person = _identity(spec)
     roles: list[Role] = list(person)
-    for path in spec.call_fields:
-        if path in _COMMON_PATHS:
-            continue
-        if path not in ARGUMENTS:
+    for path in (*spec.call_fields, *spec.journeys_needs):
+        if path not in ARGUMENTS and path not in _COMMON_PATHS:
             raise KeyError(f"{spec.name!r}: no accessor argument for call member {path!r}")
-        roles.append(ARGUMENTS[path])
+    for path in spec.call_fields:
+        if path not in _COMMON_PATHS:
+            roles.append(ARGUMENTS[path])
+    journeys_needs = _journeys_roles(spec, roles)
     promoted = {key for key in spec.properties if f"properties.{key}" in ARGUMENTS}
     roles.extend(ARGUMENTS[f"properties.{key}"] for key in spec.properties if key in promoted)
     constants: list[tuple[tuple[str, ...], object]] = [(("event",), spec.name)]
@@ -169,9 +194,11 @@ def semantic_operation(spec: EventSpec) -> Operation:
         event=spec.name,
         method=method,
         summary=spec.summary,
+        journeys_needs=journeys_needs,
     )
 
 
 for _spec in EVENTS.values():
-    register(semantic_operation(_spec))
+    if not _spec.refused:  # refused events have no operation (see operation_for_event)
+        register(semantic_operation(_spec))
 del _spec

@@ -64,6 +64,7 @@ class SendOptions(TypedDict, total=False):
     ledger: LedgerArg | None
     full_refresh: bool
     max_split_requests: int
+    journeys: bool
 
 
 def _encoded_runs(
@@ -152,6 +153,7 @@ def run(
     ledger: LedgerArg | None = None,
     full_refresh: bool = False,
     max_split_requests: int = DEFAULT_MAX_SPLIT_REQUESTS,
+    journeys: bool = True,
 ) -> pd.DataFrame:
     """Send every row of ``frame`` as one call of ``operation``; return the result frame.
 
@@ -189,6 +191,10 @@ def run(
         The most extra requests this send makes to isolate calls the service
         refuses in a batch it answers 400 (see :mod:`pandas_cio.splitting`);
         0 fails a refused batch's rows without splitting it.
+    journeys : bool
+        Apply the checks only Customer.io Journeys needs (see
+        :func:`~pandas_cio.plan.make_plan`); False for workspaces that send
+        to other destinations only.
 
     Returns
     -------
@@ -215,7 +221,7 @@ def run(
         raise ValueError(f"errors= must be 'mark' or 'raise', not {errors!r}")
     op = get_operation(operation)
     sync = open_run(ledger, op, full_refresh=full_refresh)
-    plan = make_plan(op, frame, args, payload, missing=missing)
+    plan = make_plan(op, frame, args, payload, missing=missing, journeys=journeys)
     builder = ResultBuilder(frame.index, op.name)
     builder.stats.dry_run = dry_run
     splitter = Splitter(builder.stats, max_split_requests)  # checks the limit

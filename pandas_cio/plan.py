@@ -8,19 +8,29 @@ raised here, before any row is looked at, with the column named.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from types import MappingProxyType
 from typing import Any, Final, Literal
 
 import numpy as np
 import pandas as pd
 
 from .errors import ColumnError
-from .events import PropertySpec
-from .operations import Kind, Operation, Role
+from .events import EVENTS, JOURNEYS_ROUTED, PropertySpec
+from .operations import Kind, Operation, Role, operation_for_event
 from .roles import Col, Lit, resolve_column, resolve_value
 from .values import column_values
 
-__all__ = ["CONSTANT", "CallPlan", "Missing", "PayloadSpec", "Source", "make_plan"]
+__all__ = [
+    "CONSTANT",
+    "JOURNEYS_OFF",
+    "RESERVED_EVENTS",
+    "CallPlan",
+    "Missing",
+    "PayloadSpec",
+    "Source",
+    "make_plan",
+]
 
 Missing = Literal["omit", "null"]
 PERSON_ARGS = ("user_id", "anonymous_id")
@@ -61,6 +71,21 @@ class Source:
     spec : PropertySpec or None
         Documented type and constraints of a payload key (semantic events),
         checked by validation.
+    needed : str
+        When not empty, every row needs a value because Customer.io Journeys
+        does (the reason, for the row's error); set only with ``journeys=True``.
+    max_bytes : int or None
+        Journeys refuses longer values (UTF-8 bytes of a string).
+    attribute : bool
+        A payload column that becomes a Journeys attribute: its name and
+        values are held to Journeys' attribute limits.
+    reserved : bool
+        The values are event names; names Journeys routes to another action
+        (:data:`~pandas_cio.events.JOURNEYS_ROUTED`) are refused.
+    beneath : tuple of (path, label)
+        For a whole-object column (``context=``): the members other
+        arguments place beneath it, relative to it, with their arguments.
+        A row whose object sets one of them is refused, as for a constant.
     """
 
     path: tuple[str, ...]
@@ -71,6 +96,11 @@ class Source:
     nullable: bool = True
     choices: tuple[str, ...] = ()
     spec: PropertySpec | None = None
+    needed: str = ""
+    max_bytes: int | None = None
+    attribute: bool = False
+    reserved: bool = False
+    beneath: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     @property
     def is_constant(self) -> bool:
@@ -94,6 +124,8 @@ class CallPlan:
         Columns of which each row needs at least one non-missing value.
     missing : {"omit", "null"}
         What a missing payload value becomes.
+    journeys : bool
+        Whether the checks that only Customer.io Journeys needs apply.
     """
 
     operation: Operation
@@ -101,6 +133,7 @@ class CallPlan:
     message_id: Hashable | None
     identity: tuple[Hashable, ...]
     missing: Missing = "omit"
+    journeys: bool = True
 
     @property
     def columns(self) -> list[Hashable]:
@@ -152,13 +185,120 @@ def _payload_columns(
     return chosen
 
 
+JOURNEYS_OFF = "journeys=False turns this check off"
+"""How every Journeys-only error says it can be turned off."""
+
+
+def _reserved_reason(name: str) -> str:
+    spec = EVENTS[name]
+    if spec.refused:
+        return spec.refused
+    method = operation_for_event(name).method
+    # The category methods take the event name first; the others are the event.
+    how = (
+        f"df.cio.{method}({name!r}, ...)"
+        if method.startswith("semantic.")
+        else f"df.cio.{method}(...)"
+    )
+    return (
+        f"{name!r} is not a plain event: Customer.io Journeys routes it to its "
+        f"{spec.journeys_action} action; send it on purpose with {how}, not with track(event=...)"
+    )
+
+
+RESERVED_EVENTS: Mapping[str, str] = MappingProxyType(
+    {
+        name: _reserved_reason(name)
+        for name, spec in EVENTS.items()
+        if name in JOURNEYS_ROUTED or spec.refused
+    }
+)
+"""Event names a plain ``track()`` refuses, each with the pointer to the right method.
+
+Derived from the catalogue: the names Journeys routes to an action other than
+recording an event, and the names the library refuses altogether.
+"""
+
+
+def _utf8_bytes(value: Any) -> int:
+    return len(str(value).encode("utf-8", "surrogatepass"))
+
+
+def _check_constant_for_journeys(operation: Operation, role: Role, value: Any) -> None:
+    """Refuse, before anything is sent, a constant Journeys would drop."""
+    if role.max_bytes is not None and isinstance(value, str):
+        size = _utf8_bytes(value)
+        if size > role.max_bytes:
+            raise ColumnError(
+                f"{operation.name}(): {role.arg}= is {size} bytes; Customer.io Journeys "
+                f"refuses event names over {role.max_bytes} bytes ({JOURNEYS_OFF})"
+            )
+    if operation.name == "track" and role.arg == "event" and value in RESERVED_EVENTS:
+        raise ColumnError(f"track(event={value!r}): {RESERVED_EVENTS[value]} ({JOURNEYS_OFF})")
+
+
+def _flatten(
+    value: Mapping[Any, Any], prefix: tuple[str, ...]
+) -> list[tuple[tuple[str, ...], Any]]:
+    """Leaves of a nested dict as (path, value); an empty dict is a leaf of its own."""
+    if not value or not all(isinstance(k, str) for k in value):
+        return [(prefix, value)]
+    leaves: list[tuple[tuple[str, ...], Any]] = []
+    for key, member in value.items():
+        if isinstance(member, dict) and member:
+            leaves.extend(_flatten(member, (*prefix, key)))
+        else:
+            leaves.append(((*prefix, key), member))
+    return leaves
+
+
+def _merge_constant(
+    operation: Operation, role: Role, value: dict[str, Any], sources: list[Source]
+) -> list[Source]:
+    """A constant object role (``context=``) as one source per leaf, merged deeply.
+
+    Fields the operation puts beneath it (``token=`` into ``context.device``)
+    keep every sibling the caller gave; the same leaf given twice raises.
+    """
+    taken = {source.path: source.label for source in sources}
+    merged: list[Source] = []
+    for path, member in _flatten(value, role.path):
+        for other, label in taken.items():
+            if other == path or (
+                len(other) != len(path) and other[: len(path)] == path[: len(other)]
+            ):
+                beneath = len(other) > len(path)
+                if beneath and member == {}:
+                    break  # an empty object adds nothing to the fields beneath it
+                raise ColumnError(
+                    f"{operation.name}(): {role.arg}= sets {'.'.join(path)} and "
+                    f"{label}= sends {'.'.join(other)}; give it in one place"
+                )
+        else:
+            merged.append(Source(path, "json", role.arg, value=member))
+    return merged
+
+
+def _with_beneath(source: Source, sources: list[Source]) -> Source:
+    """Note, on a whole-object column, the members other sources put beneath it."""
+    if source.kind != "object" or source.is_constant:
+        return source
+    depth = len(source.path)
+    beneath = tuple(
+        (other.path[depth:], other.label)
+        for other in sources
+        if len(other.path) > depth and other.path[:depth] == source.path
+    )
+    return replace(source, beneath=beneath) if beneath else source
+
+
 def _constant(operation: Operation, role: Role, value: Any) -> Any:
     """Check a constant once, as validation checks a column, and convert it for the wire."""
     if role.kind == "json":
         return value
     converted = column_values(pd.Series([value], dtype=object), role.kind)[0]
     if role.kind == "text":
-        ok = isinstance(value, str) and bool(value)
+        ok = isinstance(value, str) and bool(value.strip())
     elif role.kind == "enum":
         ok = value in role.choices
     elif role.kind == "object":
@@ -204,6 +344,7 @@ def make_plan(
     payload: PayloadSpec = None,
     *,
     missing: Missing = "omit",
+    journeys: bool = True,
 ) -> CallPlan:
     """Resolve an operation's arguments against a frame.
 
@@ -220,6 +361,10 @@ def make_plan(
         column no role uses.
     missing : {"omit", "null"}
         What missing payload values become.
+    journeys : bool
+        Apply the checks only Customer.io Journeys needs: the arguments of
+        :attr:`Operation.journeys_needs`, its limits, and the event names a
+        plain ``track()`` must not send (:data:`RESERVED_EVENTS`).
 
     Returns
     -------
@@ -228,16 +373,20 @@ def make_plan(
     Raises
     ------
     ColumnError
-        A role names a missing column, a required role is absent, or the
-        frame's column names are ambiguous.
+        A role names a missing column, a required role is absent, the
+        frame's column names are ambiguous, two arguments send the same
+        member, or (with ``journeys``) a constant Journeys would drop.
     """
     _check_frame(frame)
     if missing not in ("omit", "null"):
         raise ValueError(f"missing= must be 'omit' or 'null', not {missing!r}")
+    if not isinstance(journeys, bool):
+        raise TypeError(f"journeys= must be True or False, not {journeys!r}")
     known = {role.arg for role in operation.roles}
     unknown = set(args) - known
     if unknown:
         raise TypeError(f"{operation.name}() got unexpected arguments {sorted(unknown)}")
+    needs = operation.journeys_needs if journeys else {}
 
     sources: list[Source] = [
         Source(path, "json", "constant", value=v) for path, v in operation.constants
@@ -246,11 +395,25 @@ def make_plan(
     used: set[Hashable] = set()
     message_id: Hashable | None = None
     given: dict[str, Col | Lit] = {}
+    deferred: dict[str, Role] = {}  # needed roles a payload column of their key may meet
+    objects: list[tuple[Role, dict[str, Any]]] = []
+    if "user_id" in needs and args.get("anonymous_id") is not None:
+        raise ColumnError(
+            f"{operation.name}() cannot take anonymous_id=: {needs['user_id']}, so rows of "
+            f"anonymous people never land; send user_id= ({JOURNEYS_OFF})"
+        )
     for role in operation.roles:
         value = args.get(role.arg)
         if value is None:
             if role.required:
                 raise ColumnError(f"{operation.name}() needs {role.arg}=")
+            if role.arg in needs:
+                if operation.payload and role.path[:-1] == operation.payload:
+                    deferred[role.arg] = role
+                    continue
+                raise ColumnError(
+                    f"{operation.name}() needs {role.arg}=: {needs[role.arg]} ({JOURNEYS_OFF})"
+                )
             if role.default is None:
                 continue
             value = Lit(role.default)
@@ -264,20 +427,31 @@ def make_plan(
         if role.arg == "message_id":
             message_id = ref.name if isinstance(ref, Col) else None
             continue
+        constant = None
+        if isinstance(ref, Lit):
+            constant = _constant(operation, role, ref.value)
+            if journeys:
+                _check_constant_for_journeys(operation, role, ref.value)
+            if role.kind == "object" and isinstance(constant, dict):
+                objects.append((role, constant))  # merged deeply once every field is known
+                continue
         sources.append(
             Source(
                 role.path,
                 role.kind,
                 role.arg,
                 column=ref.name if isinstance(ref, Col) else CONSTANT,
-                value=_constant(operation, role, ref.value) if isinstance(ref, Lit) else None,
+                value=constant,
                 nullable=role.nullable,
                 choices=role.choices,
+                needed=needs.get(role.arg, ""),
+                max_bytes=role.max_bytes if journeys else None,
+                reserved=journeys and operation.name == "track" and role.arg == "event",
             )
         )
 
     identity: tuple[Hashable, ...] = ()
-    if operation.identity == "user":
+    if operation.identity == "user" or "user_id" in needs:
         if "user_id" not in given:
             raise ColumnError(f"{operation.name}() needs user_id=")
     elif operation.identity in ("user_or_anonymous", "anonymous"):
@@ -293,22 +467,46 @@ def make_plan(
         refs = [given[a] for a in person]
         if all(isinstance(r, Col) for r in refs):
             identity = tuple(r.name for r in refs if isinstance(r, Col))
-    if operation.identity == "user":
+    if operation.identity == "user" or "user_id" in needs:
         ref = given["user_id"]
         if isinstance(ref, Col):
             identity = (ref.name,)
 
     if operation.payload is not None:
         chosen = _payload_columns(frame, operation, payload, used)
-        keys = {key for _, key in chosen}
+        keys = {key: column for column, key in chosen}
+        arg = operation.payload_arg or "payload"
         absent = [key for key in operation.payload_required if key not in keys]
         if absent:
-            arg = operation.payload_arg or "payload"
             raise ColumnError(
                 f"{operation.name}() needs a column for {', '.join(map(repr, absent))}: "
                 f"name the column so, or map one to it with {arg}={{column: key}}"
             )
-        sources.extend(_payload_source(operation, column, key) for column, key in chosen)
+        for source in sources:
+            if source.path[:-1] == operation.payload and source.path[-1] in keys:
+                raise ColumnError(
+                    f"{operation.name}(): {source.label}= and column {keys[source.path[-1]]!r} "
+                    f"would both be sent as {'.'.join(source.path)}; leave the column out "
+                    f"of {arg}= or drop {source.label}="
+                )
+        payload_sources = [_payload_source(operation, column, key) for column, key in chosen]
+        if journeys and operation.attributes:
+            payload_sources = [replace(p, attribute=True) for p in payload_sources]
+        for role_arg, role in deferred.items():
+            key = role.path[-1]
+            if key not in keys:
+                raise ColumnError(
+                    f"{operation.name}() needs {role_arg}= (or a column {key!r}): "
+                    f"{needs[role_arg]} ({JOURNEYS_OFF})"
+                )
+            payload_sources = [
+                replace(p, needed=needs[role_arg]) if p.path == role.path else p
+                for p in payload_sources
+            ]
+        sources.extend(payload_sources)
     elif payload is not None:
         raise TypeError(f"{operation.name}() takes no payload columns")
-    return CallPlan(operation, tuple(sources), message_id, identity, missing)
+    for role, value in objects:
+        sources.extend(_merge_constant(operation, role, value, sources))
+    sources = [_with_beneath(source, sources) for source in sources]
+    return CallPlan(operation, tuple(sources), message_id, identity, missing, journeys)

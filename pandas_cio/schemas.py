@@ -79,11 +79,20 @@ def _columns(operation: Operation, arguments: Mapping[str, Any], payload: Payloa
         columns.update(dict.fromkeys(payload))
     else:
         columns.update(dict.fromkeys(operation.payload_fields))
+        # A value Journeys needs that a payload column may give (a page's url).
+        for role in operation.roles:
+            if (
+                role.arg in operation.journeys_needs
+                and arguments.get(role.arg) is None
+                and operation.payload
+                and role.path[:-1] == operation.payload
+            ):
+                columns[role.path[-1]] = None
     return list(columns)
 
 
 def plan_for(
-    operation: str, frame: pd.DataFrame | None = None, /, **arguments: Any
+    operation: str, frame: pd.DataFrame | None = None, /, *, journeys: bool = True, **arguments: Any
 ) -> tuple[CallPlan, bool]:
     """Resolve an operation's arguments into a call plan, with or without a frame.
 
@@ -95,6 +104,9 @@ def plan_for(
         The frame the arguments refer to; without one, a frame with just the
         named columns (and, when the payload argument is not given, the
         operation's documented payload keys) stands in.
+    journeys : bool
+        Include the checks only Customer.io Journeys needs, as a send does
+        by default.
     **arguments
         The accessor method's arguments, including its payload argument
         (``traits=``, ``properties=``, ``relationship_traits=``).
@@ -118,11 +130,11 @@ def plan_for(
             k: Lit(v) if k in constant and not isinstance(v, Col | Lit) else v
             for k, v in arguments.items()
         }
-    return make_plan(op, frame, arguments, payload), stand_in
+    return make_plan(op, frame, arguments, payload, journeys=journeys), stand_in
 
 
 def schema(
-    operation: str, frame: pd.DataFrame | None = None, /, **arguments: Any
+    operation: str, frame: pd.DataFrame | None = None, /, *, journeys: bool = True, **arguments: Any
 ) -> pa.DataFrameSchema:
     """Return the pandera schema rows of ``operation`` must satisfy.
 
@@ -134,6 +146,10 @@ def schema(
         semantic event name (``"Order Completed"``).
     frame : pandas.DataFrame, optional
         Resolve the arguments against this frame, as the accessor would.
+    journeys : bool
+        Include the checks only Customer.io Journeys needs (a page's url,
+        its limits on attributes and event names...), as a send does by
+        default; False for the schema of ``journeys=False`` sends.
     **arguments
         The accessor method's arguments, such as ``user_id="id"`` and
         ``traits=["plan"]``.
@@ -161,7 +177,7 @@ def schema(
     >>> s.validate(pd.DataFrame({"id": ["u1"], "plan": ["pro"]}))["id"].tolist()
     ['u1']
     """
-    plan, stand_in = plan_for(operation, frame, **arguments)
+    plan, stand_in = plan_for(operation, frame, journeys=journeys, **arguments)
     built = build_schema(plan)
     if stand_in:
         optional = [k for k in plan.operation.payload_fields if k in built.columns]

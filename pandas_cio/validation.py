@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+import orjson
 import pandas as pd
 
 with warnings.catch_warnings():
@@ -26,8 +27,20 @@ with warnings.catch_warnings():
 
 from .dates import TimestampReading, date_issue_reasons, read_timestamps
 from .events import PropertySpec
-from .operations import JsonType
-from .plan import CallPlan, Source
+from .operations import (
+    MAX_ATTRIBUTE_NAME_BYTES,
+    MAX_ATTRIBUTE_VALUE_BYTES,
+    MAX_ATTRIBUTES,
+    JsonType,
+)
+from .plan import JOURNEYS_OFF, RESERVED_EVENTS, CallPlan, Source
+from .values import JSON_OPTIONS, json_default
+
+try:
+    import pyarrow as pa_arrow
+    import pyarrow.compute as pc
+except ImportError:  # pragma: no cover - pyarrow is a dependency; measure row by row
+    pa_arrow = None
 
 __all__ = ["build_schema", "failure_reasons", "validate"]
 
@@ -74,9 +87,11 @@ def _id_check(series: pd.Series) -> pd.Series:
 
 
 def _text_check(series: pd.Series) -> pd.Series:
+    # Blank is empty: a token, event name or url of spaces names nothing, and
+    # Customer.io Journeys refuses empty ids (a device token is one).
     if _is_text_dtype(series.dtype):
-        return (series.str.len() > 0).fillna(True).astype(bool)
-    return _elementwise(series, lambda v: isinstance(v, str) and bool(v))
+        return (series.str.strip().str.len() > 0).fillna(True).astype(bool)
+    return _elementwise(series, lambda v: isinstance(v, str) and bool(v.strip()))
 
 
 class _Timestamps:
@@ -304,7 +319,162 @@ def _spec_checks(spec: PropertySpec) -> list[pa.Check]:
     return checks
 
 
-def _checks(source: Source) -> list[pa.Check]:
+def _json_bytes(value: Any) -> int:
+    """Bytes of a value on the wire: a string's UTF-8, anything nested its JSON."""
+    if isinstance(value, str):
+        return len(value.encode("utf-8", "surrogatepass"))
+    if isinstance(value, dict | list | tuple | np.ndarray):
+        try:
+            return len(orjson.dumps(value, default=json_default, option=JSON_OPTIONS))
+        except TypeError:
+            return 0  # no JSON form: the type checks report the row
+    return 0  # numbers, booleans and date-times are far below any limit
+
+
+def byte_sizes(series: pd.Series, limit: int) -> np.ndarray:
+    """Wire bytes of each value of a column, exact where they may exceed ``limit``.
+
+    Strings are measured with Arrow's kernels; other objects one by one, but
+    only when they can be long (a string of at most ``limit // 4`` characters
+    cannot exceed ``limit`` UTF-8 bytes). Missing values and numbers count 0.
+    """
+    dtype = series.dtype
+    if not (pd.api.types.is_object_dtype(dtype) or _is_text_dtype(dtype)):
+        return np.zeros(len(series), dtype=np.int64)
+    kind = "string" if _is_text_dtype(dtype) else pd.api.types.infer_dtype(series, skipna=True)
+    if kind == "empty":
+        return np.zeros(len(series), dtype=np.int64)
+    if kind == "string" and pa_arrow is not None:
+        try:
+            values = pa_arrow.array(series, type=pa_arrow.large_string(), from_pandas=True)
+        except (pa_arrow.ArrowException, UnicodeError):
+            pass  # lone surrogates: measured one by one below
+        else:
+            lengths = pc.fill_null(pc.binary_length(values), 0)
+            return np.asarray(lengths.to_numpy(zero_copy_only=False), dtype=np.int64)
+    quick = limit // 4
+
+    def size(value: Any) -> int:
+        if isinstance(value, str) and len(value) <= quick:
+            return 0
+        return _json_bytes(value)
+
+    cells = series.to_numpy(dtype=object)
+    return np.fromiter((size(v) for v in cells), dtype=np.int64, count=len(cells))
+
+
+def reserved_names(series: pd.Series) -> pd.Series:
+    """The reserved event name of each cell (missing where a cell holds none).
+
+    One hash lookup over the column finds the few cells that hold one; only
+    those are looked at again.
+    """
+    names = list(RESERVED_EVENTS)
+    try:
+        hits = series.isin(names).to_numpy(dtype=bool)
+    except TypeError:  # unhashable cells are no names; the text check reports them
+        hits = _elementwise(series, lambda v: isinstance(v, str) and v in RESERVED_EVENTS).to_numpy(
+            dtype=bool
+        )
+    out = pd.Series(None, index=series.index, dtype=object)
+    if hits.any():
+        out[hits] = series[hits].astype(object)
+    return out
+
+
+def _journeys_checks(source: Source, by_hand: bool) -> list[pa.Check]:
+    """Checks only Customer.io Journeys needs (the plan sets them with journeys=True).
+
+    ``by_hand``: leave out the checks :func:`validate` makes itself, with a
+    reason per row that pandera cannot give.
+    """
+    checks: list[pa.Check] = []
+    column = source.column
+    if source.needed:
+        checks.append(
+            pa.Check(
+                lambda s: s.notna(),
+                error=f"no value in column {column!r}; {source.needed} ({JOURNEYS_OFF})",
+                ignore_na=False,
+            )
+        )
+    if source.max_bytes is not None:
+        limit = source.max_bytes
+        checks.append(
+            pa.Check(
+                lambda s: pd.Series(byte_sizes(s, limit) <= limit, index=s.index),
+                error=(
+                    f"over {limit} bytes, which Customer.io Journeys refuses in an event "
+                    f"name ({JOURNEYS_OFF})"
+                ),
+            )
+        )
+    if source.reserved and not by_hand:
+        checks.append(
+            pa.Check(
+                lambda s: reserved_names(s).isna(),
+                error=(
+                    "is an event name Customer.io Journeys routes to another action; send "
+                    "it with the method that sends it on purpose, not track(event=...) "
+                    f"({JOURNEYS_OFF})"
+                ),
+            )
+        )
+    if source.attribute:
+        name_bytes = len(str(source.label).encode("utf-8", "surrogatepass"))
+        if name_bytes > MAX_ATTRIBUTE_NAME_BYTES:
+            checks.append(
+                pa.Check(
+                    lambda s: s.isna(),
+                    error=(
+                        f"the attribute name is {name_bytes} bytes; Customer.io Journeys "
+                        f"refuses names over {MAX_ATTRIBUTE_NAME_BYTES} bytes; rename the "
+                        f"column ({JOURNEYS_OFF})"
+                    ),
+                    ignore_na=False,
+                )
+            )
+        value_limit = MAX_ATTRIBUTE_VALUE_BYTES
+        checks.append(
+            pa.Check(
+                lambda s: pd.Series(byte_sizes(s, value_limit) <= value_limit, index=s.index),
+                error=(
+                    f"over {value_limit:,} bytes, which Customer.io Journeys refuses in an "
+                    f"attribute value ({JOURNEYS_OFF})"
+                ),
+            )
+        )
+    return checks
+
+
+def _overlap_check(source: Source) -> list[pa.Check]:
+    """Rows of a whole-object column that set a member another argument sends."""
+    checks: list[pa.Check] = []
+    prefix = ".".join(source.path)
+    for path, label in source.beneath:
+
+        def clash(value: Any, path: tuple[str, ...] = path) -> bool:
+            node = value
+            for i, key in enumerate(path):
+                if not isinstance(node, dict) or key not in node:
+                    return False
+                node = node[key]
+                if not isinstance(node, dict) and i < len(path) - 1:
+                    return True  # a non-object where the field needs an object
+            return True
+
+        checks.append(
+            pa.Check(
+                lambda s, clash=clash: _elementwise(s, lambda v: not clash(v)),
+                error=(
+                    f"sets {prefix}.{'.'.join(path)}, which {label}= sends; give it in one place"
+                ),
+            )
+        )
+    return checks
+
+
+def _checks(source: Source, by_hand: bool = False) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if source.kind == "id":
         checks.append(pa.Check(_id_check, error="must be a non-empty string or an integer"))
@@ -331,6 +501,8 @@ def _checks(source: Source) -> list[pa.Check]:
         checks.append(
             pa.Check(_no_json_form, error="has no JSON form (convert durations, periods first)")
         )
+    checks.extend(_journeys_checks(source, by_hand))
+    checks.extend(_overlap_check(source))
     return checks
 
 
@@ -346,13 +518,16 @@ def _names(plan: CallPlan) -> dict[Hashable, str]:
     return names
 
 
-def build_schema(plan: CallPlan) -> pa.DataFrameSchema:
+def build_schema(plan: CallPlan, *, by_hand: bool = False) -> pa.DataFrameSchema:
     """Return the pandera schema that rows of ``plan`` must satisfy.
 
     Parameters
     ----------
     plan : CallPlan
         A resolved plan.
+    by_hand : bool
+        Leave out the column checks :func:`validate` makes itself (reserved
+        event names, each with its own pointer).
 
     Returns
     -------
@@ -364,7 +539,7 @@ def build_schema(plan: CallPlan) -> pa.DataFrameSchema:
         if source.is_constant:
             continue
         existing = columns.get(source.column)
-        checks = _checks(source)
+        checks = _checks(source, by_hand)
         if existing is not None:
             checks = [*existing.checks, *checks]
         nullable = source.nullable and (existing is None or existing.nullable)
@@ -386,6 +561,15 @@ def build_schema(plan: CallPlan) -> pa.DataFrameSchema:
         # column, which are exactly the rows this check exists to catch.
         frame_checks.append(
             pa.Check(has_person, error=f"needs a value in {names}", ignore_na=False)
+        )
+    counted = _attribute_columns(plan)
+    if len(counted) > MAX_ATTRIBUTES:
+        frame_checks.append(
+            pa.Check(
+                lambda frame: _attribute_counts(plan, frame, counted) <= MAX_ATTRIBUTES,
+                error=_too_many_attributes(plan),
+                ignore_na=False,
+            )
         )
     return pa.DataFrameSchema(
         columns=columns,
@@ -445,12 +629,15 @@ def validate(plan: CallPlan, frame: pd.DataFrame) -> dict[int, str]:
     """
     columns = plan.columns
     view = frame[columns].reset_index(drop=True) if columns else frame.reset_index(drop=True)
-    schema = build_schema(plan)
+    schema = build_schema(plan, by_hand=True)
     # The identity check is evaluated here rather than by pandera: pandera
     # reports a failing frame-level check with every column of the row, and
     # that report crashes on strings pyarrow refuses (lone surrogates), after
     # which the failure names no row and would be blamed on every row.
     reasons = _identity_reasons(plan, view)
+    for extra in (_attribute_reasons(plan, view), _reserved_reasons(plan, view)):
+        for position, reason in extra.items():
+            reasons.setdefault(position, reason)
     schema.checks = []
     try:
         with warnings.catch_warnings():
@@ -461,6 +648,47 @@ def validate(plan: CallPlan, frame: pd.DataFrame) -> dict[int, str]:
     except SchemaErrors as errors:
         for position, reason in failure_reasons(plan, errors, len(view)).items():
             reasons.setdefault(position, reason)
+    return reasons
+
+
+def _attribute_columns(plan: CallPlan) -> list[Hashable]:
+    """Columns whose values become attributes of the call (Journeys counts them)."""
+    return [s.column for s in plan.sources if s.attribute and not s.is_constant]
+
+
+def _attribute_counts(plan: CallPlan, view: pd.DataFrame, columns: list[Hashable]) -> pd.Series:
+    if plan.missing == "null":  # missing values are sent as null and count too
+        return pd.Series(len(columns), index=view.index)
+    return view[columns].notna().sum(axis=1)
+
+
+def _too_many_attributes(plan: CallPlan) -> str:
+    arg = plan.operation.payload_arg or "payload"
+    return (
+        f"{arg}: more than {MAX_ATTRIBUTES} attributes; Customer.io Journeys refuses "
+        f"calls that set more; send the columns in several calls ({JOURNEYS_OFF})"
+    )
+
+
+def _attribute_reasons(plan: CallPlan, view: pd.DataFrame) -> dict[int, str]:
+    """Rows that set more attributes than Journeys takes in one call."""
+    columns = _attribute_columns(plan)
+    if len(columns) <= MAX_ATTRIBUTES:
+        return {}
+    over = (_attribute_counts(plan, view, columns) > MAX_ATTRIBUTES).to_numpy()
+    return dict.fromkeys(np.flatnonzero(over).tolist(), _too_many_attributes(plan))
+
+
+def _reserved_reasons(plan: CallPlan, view: pd.DataFrame) -> dict[int, str]:
+    """Rows whose event name Journeys routes to another action, each with its method."""
+    reasons: dict[int, str] = {}
+    for source in plan.sources:
+        if not source.reserved or source.is_constant:
+            continue
+        names = reserved_names(view[source.column]).to_numpy(dtype=object)
+        for position in np.flatnonzero(pd.notna(names)).tolist():
+            reason = RESERVED_EVENTS[names[position]]
+            reasons.setdefault(position, f"{source.label}: {reason} ({JOURNEYS_OFF})")
     return reasons
 
 

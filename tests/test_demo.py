@@ -30,10 +30,13 @@ def test_python_m_pandas_cio_demo_runs_clean(demo_run: subprocess.CompletedProce
     done = demo_run
     assert done.returncode == 0, done.stderr
     assert "cio.identify: 2,998 of 3,000 rows sent" in done.stdout
-    assert "cio.track: 6,000 of 6,000 rows sent" in done.stdout
+    assert "cio.track: 5,999 of 6,000 rows sent" in done.stdout
     assert "needs a value in id" in done.stdout
+    assert (
+        "over 1,000 bytes, which Customer.io Journeys refuses in an attribute value" in done.stdout
+    )
     assert "too_large" in done.stdout
-    assert "8,998 accepted calls" in done.stdout
+    assert "8,997 accepted calls" in done.stdout
     assert "Traceback" not in done.stderr
 
 
@@ -53,3 +56,4 @@ def test_sample_frames_carry_the_flaws_the_demo_shows() -> None:
     assert people["notes"].dropna().str.len().max() > 32_000
     assert set(events["uid"]) <= set(people["id"].dropna())
     assert events.loc[events["name"] != "Invoice Paid", "amount"].isna().all()
+    assert events["filter"].dropna().str.len().max() > 32_000

@@ -271,7 +271,14 @@ def test_other_operations_columnwise_equal_reference(
     """Every call shape (nested roles, constant objects, payloads) encodes identically."""
     frame, positions = drawn
     frame = frame.assign(name=frame["id"].astype(object))
-    plan = make_plan(get_operation(operation), frame, OPERATIONS[operation], missing=missing)  # type: ignore[arg-type]
+    # journeys=False: these layouts test encoding, not what Journeys needs (a platform...).
+    plan = make_plan(
+        get_operation(operation),
+        frame,
+        OPERATIONS[operation],
+        missing=missing,  # type: ignore[arg-type]
+        journeys=False,
+    )
     fast_encoder = Encoder(plan)
     assert fast_encoder.columnwise
     _assert_same(
@@ -320,7 +327,7 @@ def test_date_strings_encode_the_same_on_both_paths(
 
 
 def test_whole_object_column_under_fields_uses_the_reference_path() -> None:
-    """A context column with fields beneath it merges per row: the per-row path, same bytes."""
+    """A context column with fields beneath it merges deeply per row, on the per-row path."""
     frame = pd.DataFrame(
         {
             "id": ["u1", "u2"],
@@ -329,11 +336,14 @@ def test_whole_object_column_under_fields_uses_the_reference_path() -> None:
         }
     )
     args = {"user_id": "id", "token": "token", "context": "ctx"}
-    plan = make_plan(get_operation("devices.register"), frame, args)
+    plan = make_plan(get_operation("devices.register"), frame, args, journeys=False)
     encoder = Encoder(plan)
     assert not encoder.columnwise
     out = encoder.encode(frame, np.arange(2))
-    assert orjson.loads(out.calls[0])["context"] == {"ip": "1.2.3.4", "device": {"token": "t1"}}
+    assert orjson.loads(out.calls[0])["context"] == {
+        "ip": "1.2.3.4",
+        "device": {"model": "x", "token": "t1"},
+    }
     plain = make_plan(get_operation("identify"), frame, {"user_id": "id", "context": "ctx"})
     assert Encoder(plain).columnwise  # a whole-object column alone is just a value
 

@@ -8,6 +8,7 @@ beside the repository; they skip when it is absent. The rest always run.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -24,7 +25,9 @@ from referencing.jsonschema import DRAFT7
 from pandas_cio.errors import UnknownEventError
 from pandas_cio.events import (
     CATEGORY_KEYS,
+    DELIVERY_METRICS,
     EVENTS,
+    JOURNEYS_ROUTED,
     EventSpec,
     PropertySpec,
     events_in,
@@ -52,7 +55,18 @@ EVENT_NAME_ALIASES = {"Group Deleted": "Object Deleted"}
 
 # The schema of these events leaves objectId optional while its prose says the
 # event does nothing without one; the catalogue requires it on purpose.
-EXTRA_REQUIRED = {"Object Deleted": {"objectId"}, "Group Deleted": {"objectId"}}
+EXTRA_REQUIRED = {
+    "Object Deleted": {"objectId"},
+    "Group Deleted": {"objectId"},
+    # The Journeys destination's reportDeliveryEvent action requires both.
+    "Report Delivery Event": {"deliveryId", "metric"},
+}
+
+# Where the catalogue follows the Journeys destination rather than the
+# reference: members the destination reads that the reference leaves out, and
+# enums the destination takes more values of.
+JOURNEYS_PROPERTIES = {"Report Delivery Event": {"actionName"}}
+JOURNEYS_ENUMS = {("Report Delivery Event", "metric"): DELIVERY_METRICS}
 
 EXAMPLE_OF_TYPE: Mapping[str, Any] = {
     "string": "x",
@@ -244,7 +258,7 @@ def assert_same_type(prop: PropertySpec, ref: dict[str, Any], schemas: dict[str,
 def example_value(prop: PropertySpec) -> Any:
     """Return one value the catalogue says is valid for ``prop``."""
     if prop.enum:
-        return prop.enum[-1]
+        return prop.enum[0]  # the first: Journeys' wider enums extend the reference's
     if prop.type == "array":
         if prop.items is not None:
             return [{key: EXAMPLE_OF_TYPE[kind] for key, kind in prop.items.items()}]
@@ -331,8 +345,16 @@ def test_property_types_match_reference(name: str, schemas: dict[str, Any]) -> N
     """Every catalogued member has the reference's type, and none is missing."""
     spec = EVENTS[name]
     shape = reference_shape(spec.reference, schemas)
-    assert set(spec.properties) == set(shape.properties)
+    extra = JOURNEYS_PROPERTIES.get(name, set())
+    assert set(spec.properties) - extra == set(shape.properties)
     for key, prop in spec.properties.items():
+        if key in extra:
+            continue
+        wider = JOURNEYS_ENUMS.get((name, key))
+        if wider is not None:
+            reference_enum = tuple(_deref(shape.properties[key], schemas)["enum"])
+            assert prop.enum == wider and set(reference_enum) <= set(wider)
+            prop = dataclasses.replace(prop, enum=reference_enum)
         assert_same_type(prop, shape.properties[key], schemas)
     assert set(spec.call_fields) == set(shape.call_fields)
     for path, prop in spec.call_fields.items():
@@ -506,3 +528,67 @@ def test_unknown_event_error_is_a_value_error() -> None:
     """Callers that guard bad input with ``except ValueError`` catch lookup errors."""
     with pytest.raises(ValueError, match="App Launched"):
         lookup("mobile", "App Launched")
+
+
+# What the Journeys destination does with each name ----------------------------
+
+# The names the default presets of Customer.io's Journeys destination
+# (segmentio/action-destinations, destinations/customerio: index.ts and each
+# action's defaultSubscription) route to an action other than trackEvent.
+JOURNEYS_PRESETS = {
+    "User Deleted": "deletePerson",
+    "User Suppressed": "suppressPerson",
+    "User Unsuppressed": "unsuppressPerson",
+    "Device Created or Updated": "createUpdateDevice",
+    "Application Installed": "createUpdateDevice",
+    "Application Opened": "createUpdateDevice",
+    "Device Deleted": "deleteDevice",
+    "Application Uninstalled": "deleteDevice",
+    "Object Deleted": "deleteObject",
+    "Relationship Deleted": "deleteRelationship",
+    "Report Delivery Event": "reportDeliveryEvent",
+}
+
+
+def test_journeys_routed_names_are_the_destination_presets() -> None:
+    """The catalogue routes exactly the names the destination's presets take away from events."""
+    assert {name: spec.journeys_action for name, spec in JOURNEYS_ROUTED.items()} == (
+        JOURNEYS_PRESETS
+    )
+
+
+def test_journeys_needs_of_the_app_device_events() -> None:
+    """Install and open need the user, token and platform; uninstall the user and token."""
+    for name in ("Application Installed", "Application Opened"):
+        assert set(EVENTS[name].journeys_needs) == {
+            "userId",
+            "context.device.token",
+            "context.device.type",
+        }
+    assert set(EVENTS["Application Uninstalled"].journeys_needs) == {
+        "userId",
+        "context.device.token",
+    }
+
+
+def test_report_delivery_event_follows_the_destination() -> None:
+    """Eight metrics, actionName and actionValue, no person, deliveryId and metric required."""
+    spec = EVENTS["Report Delivery Event"]
+    assert spec.properties["metric"].enum == (
+        "delivered",
+        "opened",
+        "clicked",
+        "converted",
+        "bounced",
+        "spammed",
+        "dropped",
+        "deferred",
+    )
+    assert {"actionName", "actionValue"} <= set(spec.properties)
+    assert spec.person is False
+    assert set(spec.required) == {"deliveryId", "metric"}
+
+
+def test_group_deleted_is_refused_in_the_catalogue() -> None:
+    """Group Deleted stays catalogued (the API names it) but says what to send instead."""
+    assert "objects.delete" in EVENTS["Group Deleted"].refused

@@ -21,7 +21,11 @@ def recorded(fake: FakeCio, result: pd.DataFrame) -> list[dict[str, Any]]:
 def test_upsert_sends_group_calls_with_a_string_object_type(
     cio_fake: FakeCio, cio_client: pandas_cio.Client
 ) -> None:
-    """upsert: groupId and object_type_id as strings, other columns as object traits."""
+    """upsert: groupId and object_type_id as strings, other columns in traits.objectAttributes.
+
+    Customer.io's Journeys destination reads object attributes only from
+    ``traits.objectAttributes``; flat in ``traits`` they were lost.
+    """
     accounts = pd.DataFrame(
         {
             "account": ["acme", 7, None],
@@ -39,9 +43,16 @@ def test_upsert_sends_group_calls_with_a_string_object_type(
         {
             "type": "group",
             "groupId": "acme",
-            "traits": {"object_type_id": "2", "name": "Acme", "seats": 10.0},
+            "traits": {
+                "object_type_id": "2",
+                "objectAttributes": {"name": "Acme", "seats": 10.0},
+            },
         },
-        {"type": "group", "groupId": "7", "traits": {"object_type_id": "3", "name": "Seven"}},
+        {
+            "type": "group",
+            "groupId": "7",
+            "traits": {"object_type_id": "3", "objectAttributes": {"name": "Seven"}},
+        },
     ]
 
 
@@ -122,13 +133,18 @@ def test_delete_sends_object_deleted_with_an_unused_anonymous_id(
     ]
 
 
-def test_group_deleted_is_object_deleted_under_its_other_name() -> None:
-    """semantic.customerio('Group Deleted') sends the same shape with its own name."""
+def test_group_deleted_is_refused_with_a_pointer_to_objects_delete() -> None:
+    """Group Deleted reaches no delete action in Journeys: refused, pointing to objects.delete.
+
+    It used to be sent, and became a custom event that deleted nothing.
+    """
     frame = pd.DataFrame({"account": ["acme"]})
-    result = frame.cio.semantic.customerio(
-        "Group Deleted", object_id="account", anonymous_id=pandas_cio.lit("job-7"), dry_run=True
-    )
-    assert result["status"].tolist() == ["dry_run"]
+    with pytest.raises(pandas_cio.UnknownEventError, match=r"df\.cio\.objects\.delete"):
+        frame.cio.semantic.customerio(
+            "Group Deleted", object_id="account", anonymous_id=pandas_cio.lit("job-7"), dry_run=True
+        )
+    with pytest.raises(pandas_cio.UnknownEventError, match="Object Deleted"):
+        pandas_cio.schema("Group Deleted", object_id="account")
 
 
 def test_object_type_constants_are_checked_per_call_shape() -> None:

@@ -61,17 +61,30 @@ def test_page_sends_name_category_and_properties(
 
 
 def test_screen_sends_the_screen_call(cio_fake: FakeCio, cio_client: pandas_cio.Client) -> None:
-    """screen: a screen call; an empty name is invalid, a missing one is left out."""
+    """screen: a screen call; an empty or missing name is invalid (Journeys drops it)."""
     views = pd.DataFrame(
         {"uid": ["u1", "u2", "u3"], "screen": ["Settings", "", None], "seconds": [3, 5, 8]}
     )
     result = views.cio.screen(user_id="uid", name="screen", client=cio_client)
-    assert result["status"].tolist() == ["sent", "invalid", "sent"]
+    assert result["status"].tolist() == ["sent", "invalid", "invalid"]
     assert result.loc[1, "error"] == "name: must be a non-empty string"
+    assert result.loc[2, "error"] == (
+        "name: no value in column 'screen'; Customer.io Journeys drops screen views without "
+        "a name (journeys=False turns this check off)"
+    )
     assert recorded(cio_fake, result) == [
         {"type": "screen", "userId": "u1", "name": "Settings", "properties": {"seconds": 3}},
-        {"type": "screen", "userId": "u3", "properties": {"seconds": 8}},
     ]
+
+
+def test_screen_without_journeys_leaves_a_missing_name_out(
+    cio_fake: FakeCio, cio_client: pandas_cio.Client
+) -> None:
+    """journeys=False: a screen call without a name goes, for other destinations."""
+    views = pd.DataFrame({"uid": ["u1"], "screen": [None]})
+    result = views.cio.screen(user_id="uid", name="screen", client=cio_client, journeys=False)
+    assert result["status"].tolist() == ["sent"]
+    assert recorded(cio_fake, result) == [{"type": "screen", "userId": "u1"}]
 
 
 def test_alias_sends_previous_id_and_nothing_else(
@@ -147,4 +160,4 @@ def test_constants_are_checked_before_sending() -> None:
     with pytest.raises(pandas_cio.ColumnError, match="name='' must be a non-empty string"):
         frame.cio.page(user_id="id", name=pandas_cio.lit(""), dry_run=True)
     with pytest.raises(pandas_cio.ColumnError, match="category=3 must be a non-empty string"):
-        frame.cio.screen(user_id="id", category=3, dry_run=True)
+        frame.cio.screen(user_id="id", name="Home", category=3, dry_run=True)

@@ -19,7 +19,12 @@ SECRET_EMAIL = "jane.secret@example.com"
 
 
 def people(rows: int = 50) -> pd.DataFrame:
-    """A people frame with one missing id and one call over 32 KB."""
+    """A people frame with one missing id and two calls over 32 KB.
+
+    Sends of it pass journeys=False: the notes are far over Customer.io
+    Journeys' 1,000-byte attribute limit, which would make them invalid
+    before the service's 32 KB call limit makes them too_large.
+    """
     frame = pd.DataFrame(
         {
             "id": [f"u{i}" for i in range(rows)],
@@ -46,7 +51,7 @@ def test_counts_and_counters_of_a_real_send(
 ) -> None:
     """A send's report counts every status and copies the counters of result.attrs."""
     cio_fake.inject(Fault(status=503, count=1))
-    result = people().cio.identify(user_id="id", client=cio_client)
+    result = people().cio.identify(user_id="id", journeys=False, client=cio_client)
     report = result.cio.report()
     # Every status is counted, those no row has included (as 0).
     expected = {"sent": 47, "invalid": 1, "too_large": 2}
@@ -63,7 +68,7 @@ def test_counts_and_counters_of_a_real_send(
 
 def test_reasons_differing_only_in_sizes_are_grouped() -> None:
     """Two too_large rows of different sizes make one reason, the size shown as N."""
-    report = people().cio.identify(user_id="id", dry_run=True).cio.report()
+    report = people().cio.identify(user_id="id", journeys=False, dry_run=True).cio.report()
     texts = {r.text: (r.status, r.rows) for r in report.reasons}
     assert texts == {
         "call is N bytes; the service drops calls over 32,000": ("too_large", 2),
@@ -102,7 +107,7 @@ def test_filtered_result_derives_its_counters(
     cio_fake: FakeCio, cio_client: pandas_cio.Client
 ) -> None:
     """After filtering, counts describe the subset and unknowable counters are None."""
-    result = people(2_000).cio.identify(user_id="id", client=cio_client)
+    result = people(2_000).cio.identify(user_id="id", journeys=False, client=cio_client)
     subset = result[result["batch"] == 0]
     report = subset.cio.report()
     assert report.derived
@@ -119,7 +124,7 @@ def test_filtered_result_derives_its_counters(
 
 def test_lost_attrs_degrade_gracefully() -> None:
     """A result frame whose attrs were dropped still reports counts and reasons."""
-    result = people().cio.identify(user_id="id", dry_run=True)
+    result = people().cio.identify(user_id="id", journeys=False, dry_run=True)
     result.attrs.clear()
     report = result.cio.report()
     assert report.derived
@@ -147,7 +152,7 @@ def test_input_frame_is_refused_with_advice() -> None:
 
 def test_dry_run_headline_and_ok() -> None:
     """A clean dry run is ok and says nothing was sent."""
-    result = people().drop(index=[3, 4, 5]).cio.identify(user_id="id", dry_run=True)
+    result = people().drop(index=[3, 4, 5]).cio.identify(user_id="id", journeys=False, dry_run=True)
     report = result.cio.report()
     assert report.ok
     assert report.headline() == "cio.identify (dry run): 47 of 47 rows ready to send, none sent"
@@ -156,7 +161,7 @@ def test_dry_run_headline_and_ok() -> None:
 
 def test_no_value_of_the_frame_reaches_any_rendering() -> None:
     """Text, HTML and dict renderings hold counts and reasons, never a frame value."""
-    report = people().cio.identify(user_id="id", dry_run=True).cio.report()
+    report = people().cio.identify(user_id="id", journeys=False, dry_run=True).cio.report()
     for rendering in (str(report), repr(report), report._repr_html_(), str(report.to_dict())):
         assert SECRET_EMAIL not in rendering
         assert "xxxx" not in rendering
@@ -165,7 +170,7 @@ def test_no_value_of_the_frame_reaches_any_rendering() -> None:
 
 def test_text_columns_are_aligned() -> None:
     """Every line of the status table has the same width; numbers are right-aligned."""
-    report = people().cio.identify(user_id="id", dry_run=True).cio.report()
+    report = people().cio.identify(user_id="id", journeys=False, dry_run=True).cio.report()
     lines = str(report).splitlines()
     table = lines[2 : lines.index("", 2)]
     assert len({len(line) for line in table}) == 1
@@ -183,7 +188,7 @@ def test_html_is_a_table_and_escapes_reasons() -> None:
 
 def test_to_dict_matches_the_report() -> None:
     """to_dict carries the counts, the reasons and the counters."""
-    result = people().cio.identify(user_id="id", dry_run=True)
+    result = people().cio.identify(user_id="id", journeys=False, dry_run=True)
     data = result.cio.report().to_dict()
     assert data["status"]["dry_run"] == 47
     assert data["reasons"][0] == {

@@ -128,10 +128,12 @@ def arguments_for(operation: str) -> dict[str, Any]:
     Col(name='name')
     """
     op = resolve_operation(operation)
+    # Events Journeys turns into device updates refuse anonymous_id= (see make_plan).
+    refused = {"anonymous_id"} if "user_id" in op.journeys_needs else set()
     return {
         role.arg: col(role.arg) if role.constant else role.arg
         for role in op.roles
-        if role.arg not in _NOT_COLUMNS and role.default is None
+        if role.arg not in _NOT_COLUMNS and role.default is None and role.arg not in refused
     }
 
 
@@ -212,7 +214,7 @@ def _values(source: Source) -> st.SearchStrategy[Any]:
     if source.kind == "id":
         return st.one_of(_ID_TEXT, st.integers(0, _INT_BOUND))
     if source.kind == "text":
-        return _TEXT
+        return _TEXT.filter(str.strip)  # blank text counts as empty
     if source.kind == "integer":
         return _number(None, integer=True)
     if source.kind == "enum":
@@ -229,7 +231,8 @@ def _row(draw: st.DrawFn, plan: CallPlan, columns: dict[Hashable, Source]) -> di
         if column in plan.identity:
             continue
         value = _values(source)
-        row[column] = draw(value if not source.nullable else st.none() | value)
+        optional = source.nullable and not source.needed  # needed: Journeys drops rows without
+        row[column] = draw(value if not optional else st.none() | value)
     if plan.identity:
         present = draw(
             st.lists(st.sampled_from(plan.identity), min_size=1, max_size=2, unique=True)
