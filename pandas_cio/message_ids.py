@@ -157,7 +157,7 @@ class RepeatCounter:
         for run_keys, run_counts in self._runs:
             at = np.minimum(np.searchsorted(run_keys, unique), len(run_keys) - 1)
             hit = run_keys[at] == unique
-            before[hit] += run_counts[at[hit]]
+            before[hit] += run_counts[at[hit]].astype(np.int64)
         repeats = np.empty(n, dtype=np.int64)
         repeats[order] = np.arange(n) - starts[group] + before[group]
         self._add(unique, counts.astype(np.uint32))
@@ -175,7 +175,7 @@ class RepeatCounter:
             first[0] = True
             np.not_equal(keys[1:], keys[:-1], out=first[1:])
             starts = np.flatnonzero(first)
-            self._runs.append((keys[starts], np.add.reduceat(counts, starts)))
+            self._runs.append((keys[starts], np.add.reduceat(counts, starts, dtype=np.uint32)))
 
 
 def message_ids(

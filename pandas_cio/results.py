@@ -16,6 +16,11 @@ Statuses (a categorical with these categories, in this order):
     Valid and encoded; nothing was sent because ``dry_run=True``.
 ``unchanged``
     Skipped because a ledger records the same call as delivered.
+``superseded``
+    Not sent because a later row of the frame sets the same person, object
+    or relationship (``identify`` and ``group`` calls); ``error`` names that
+    row. Only the last row of each is sent, so an older row cannot overwrite
+    a newer one by arriving last.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ class Status(StrEnum):
     FAILED = "failed"
     DRY_RUN = "dry_run"
     UNCHANGED = "unchanged"
+    SUPERSEDED = "superseded"
 
 
 _CODES = {status: code for code, status in enumerate(Status)}
@@ -62,6 +68,9 @@ class SendStats:
     requests: int = 0
     retries: int = 0
     dry_run: bool = False
+    # The timestamp every call carried, when it was one for the whole send
+    # (an event send stamped with its start time; see pandas_cio.stamping).
+    timestamp: str | None = None
     started: float = field(default_factory=time.monotonic)
     seconds: float = 0.0
 
@@ -77,6 +86,7 @@ class SendStats:
             "requests": self.requests,
             "retries": self.retries,
             "dry_run": self.dry_run,
+            "timestamp": self.timestamp,
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.rows / self.seconds, 1) if self.seconds else None,
         }

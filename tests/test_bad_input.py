@@ -28,10 +28,11 @@ from hypothesis import HealthCheck, given, settings
 import pandas_cio
 from pandas_cio.testing import FakeCio, messy
 from pandas_cio.transport import default_retry
+from pandas_cio.values import column_values
 
 MAX_CALL_BYTES = 32_000
 MAX_BODY_BYTES = 500_000
-STATUSES = {"sent", "invalid", "too_large", "failed", "dry_run", "unchanged"}
+STATUSES = {"sent", "invalid", "too_large", "failed", "dry_run", "unchanged", "superseded"}
 _BAD_TYPES = (set, frozenset, bytes, bytearray, messy.Opaque, dt.timedelta, complex)
 _BAD_TYPES_PANDAS = (pd.Timedelta, pd.Period, pd.Interval)
 _NO_JSON_DTYPES = (pd.PeriodDtype, pd.IntervalDtype)
@@ -176,6 +177,7 @@ def test_messy_frames_get_one_status_per_row(
     assert set(result["status"].astype(str)) <= STATUSES - {"dry_run", "unchanged", "failed"}
 
     payload = [c for c in frame.columns if c != "id"]
+    ids = column_values(frame["id"], "id")
     for position in range(len(frame)):
         status = result["status"].iloc[position]
         error = result["error"].iloc[position]
@@ -185,6 +187,10 @@ def test_messy_frames_get_one_status_per_row(
         elif bad:
             assert status == "invalid", (position, bad)
             assert any(error.startswith(f"{c}:") for c in bad), (error, bad)
+        elif status == "superseded":
+            # A later valid row of the same person is sent instead (pandas_cio.supersede).
+            later = [p for p in range(position + 1, len(frame)) if ids[p] == ids[position]]
+            assert later and error.startswith("superseded by row"), (position, error)
         elif any(frame[c].iloc[position] is messy.HUGE_TEXT for c in payload):
             assert status == "too_large", (position, error)
         else:

@@ -1,0 +1,122 @@
+"""Repeats of a key in one frame: the last row wins, the earlier ones say so.
+
+``identify`` and ``group`` calls set the state of one person, object or
+relationship. Two rows of the same key in one send (an old and a new row of
+a person) would race: batches go out concurrently and are retried, so the
+older row can arrive last and win. Instead, the pipeline sends only the last
+valid row of each key, in input order, and gives the earlier ones the status
+``superseded`` with a reason that names the row that replaces them.
+
+The key is what :func:`pandas_cio.ledger.call_key` reads from a call:
+
+- ``identify``: the person, ``userId`` or else ``anonymousId``;
+- ``group`` (``objects.upsert``, ``objects.relate``): the object type (``"1"``
+  when not given, as the service reads it), the object id and, when the call
+  names one, the person.
+
+Ids are compared as they are sent (``1``, ``1.0`` and ``"1"`` are one id).
+Only valid rows take part: an invalid row never replaces a valid one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+import numpy as np
+import pandas as pd
+
+from .plan import CallPlan, Source
+from .stamping import STATE_CALL_TYPES
+from .values import column_values
+
+__all__ = ["KEY_PATHS", "superseded"]
+
+# Where the parts of a key sit in a call.
+KEY_PATHS = {
+    "user": ("userId",),
+    "anonymous": ("anonymousId",),
+    "object": ("groupId",),
+    "type": ("traits", "object_type_id"),
+}
+_DEFAULT_OBJECT_TYPE = "1"
+
+
+def _ids(source: Source | None, part: pd.DataFrame) -> list[str | None]:
+    if source is None:
+        return [None] * len(part)
+    if source.is_constant:
+        return [None if source.value is None else str(source.value)] * len(part)
+    return column_values(part[source.column], "id")
+
+
+def _what(plan: CallPlan, has_person: bool) -> str:
+    if plan.operation.call_type == "identify":
+        return "person"
+    return "relationship" if has_person else "object"
+
+
+def superseded(
+    plan: CallPlan, frame: pd.DataFrame, positions: np.ndarray
+) -> tuple[np.ndarray, list[str]]:
+    """Find the rows that a later row of the same key replaces.
+
+    Parameters
+    ----------
+    plan : CallPlan
+        The send's plan; only ``identify`` and ``group`` calls have keys.
+    frame : pandas.DataFrame
+        The input frame.
+    positions : numpy.ndarray
+        Positions of the valid rows, in input order.
+
+    Returns
+    -------
+    (numpy.ndarray, list of str)
+        Positions of the replaced rows, and for each the reason, which names
+        the label of the row sent instead.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from pandas_cio.operations import get_operation
+    >>> from pandas_cio.plan import make_plan
+    >>> people = pd.DataFrame({"id": ["u1", "u2", "u1"], "plan": ["free", "pro", "team"]})
+    >>> plan = make_plan(get_operation("identify"), people, {"user_id": "id"})
+    >>> rows, reasons = superseded(plan, people, np.arange(3))
+    >>> rows.tolist(), reasons
+    ([0], ['superseded by row 2, a later row of the same person (only the last is sent)'])
+    """
+    empty = (np.zeros(0, dtype=np.int64), [])
+    if plan.operation.call_type not in STATE_CALL_TYPES or len(positions) < 2:
+        return empty
+    positions = np.asarray(positions, dtype=np.int64)
+    sources = {path: s for s in plan.sources if (path := s.path) in KEY_PATHS.values()}
+    columns = sorted({s.column for s in sources.values() if not s.is_constant}, key=str)
+    part = frame[columns].iloc[positions] if columns else frame.iloc[positions, :0]
+    user = _ids(sources.get(KEY_PATHS["user"]), part)
+    anonymous = _ids(sources.get(KEY_PATHS["anonymous"]), part)
+    has_person = KEY_PATHS["user"] in sources or KEY_PATHS["anonymous"] in sources
+    # userId, else anonymousId: the anonymous id of a row with a userId is not its key.
+    parts: dict[str, list[str | None]] = {
+        "user": user,
+        "anonymous": [a if u is None else None for u, a in zip(user, anonymous, strict=True)],
+    }
+    if plan.operation.call_type == "group":
+        types = _ids(sources.get(KEY_PATHS["type"]), part)
+        parts["type"] = [_DEFAULT_OBJECT_TYPE if t is None else t for t in types]
+        parts["object"] = _ids(sources.get(KEY_PATHS["object"]), part)
+    keys = pd.DataFrame(parts, dtype=object)
+    replaced = keys.duplicated(keep="last").to_numpy()
+    if not replaced.any():
+        return empty
+    group = keys.groupby(list(parts), dropna=False, sort=False).ngroup().to_numpy()
+    last = np.zeros(int(group.max()) + 1, dtype=np.int64)
+    np.maximum.at(last, group, np.arange(len(positions)))
+    winners = positions[last[group[replaced]]]
+    what = _what(plan, has_person)
+    labels: list[Hashable] = frame.index[winners].tolist()
+    reasons = [
+        f"superseded by row {label!r}, a later row of the same {what} (only the last is sent)"
+        for label in labels
+    ]
+    return positions[replaced], reasons
