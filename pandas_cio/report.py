@@ -34,7 +34,8 @@ MAX_REASON_CHARS = 120
 # and they tell different reasons apart, so they are left alone.
 _VARYING_NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d{4,}")
 # Statuses under which a row reached (or would reach) the service.
-_DONE = (Status.SENT, Status.DRY_RUN, Status.UNCHANGED)
+# A superseded row is done when its key's later row is: that row carries its key's state.
+_DONE = (Status.SENT, Status.DRY_RUN, Status.UNCHANGED, Status.SUPERSEDED)
 _KIB = 1024
 
 
@@ -227,7 +228,7 @@ class SendReport:
 
     @property
     def ok(self) -> bool:
-        """True when every row was sent, unchanged or (in a dry run) ready to send."""
+        """True when every row was sent, unchanged, superseded or (dry run) ready to send."""
         done = sum(self.counts.get(s.value, 0) for s in _DONE)
         return done == self.rows
 
@@ -251,6 +252,8 @@ class SendReport:
         line = f"{name}: {counts[Status.SENT]:,} of {self.rows:,} rows sent"
         if counts[Status.UNCHANGED]:
             line += f", {counts[Status.UNCHANGED]:,} unchanged"
+        if counts[Status.SUPERSEDED]:
+            line += f", {counts[Status.SUPERSEDED]:,} superseded by later rows"
         return line
 
     def to_dict(self) -> dict[str, Any]:

@@ -49,7 +49,8 @@ def test_counts_and_counters_of_a_real_send(
     result = people().cio.identify(user_id="id", client=cio_client)
     report = result.cio.report()
     assert report.counts == {
-        "sent": 47, "invalid": 1, "too_large": 2, "failed": 0, "dry_run": 0, "unchanged": 0
+        "sent": 47, "invalid": 1, "too_large": 2, "failed": 0, "dry_run": 0, "unchanged": 0,
+        "superseded": 0,
     }  # fmt: skip
     stats = result.attrs["cio"]
     assert (report.calls, report.batches) == (stats["calls"], stats["batches"]) == (47, 1)
@@ -212,7 +213,9 @@ def test_report_invariants(rows: list[tuple[Status, str]], top: int, keep_attrs:
     with_reason = int(result["error"].notna().sum())
     assert sum(r.rows for r in report.reasons) + report.other_reasons == with_reason
     assert len(report.reasons) <= top
-    assert report.ok == bool(np.isin(result["status"], ["sent", "dry_run", "unchanged"]).all())
+    assert report.ok == bool(
+        np.isin(result["status"], ["sent", "dry_run", "unchanged", "superseded"]).all()
+    )
     text = str(report)
     for status, count in report.counts.items():
         if count:
