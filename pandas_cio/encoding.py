@@ -24,6 +24,7 @@ import pandas as pd
 from .batching import Calls
 from .message_ids import (
     RepeatCounter,
+    as_strings,
     digests,
     message_id_for,
     message_ids,
@@ -44,6 +45,8 @@ except ImportError:  # pragma: no cover - pyarrow missing: one dict per row
 
 __all__ = ["EncodedSlice", "Encoder", "message_id_for"]
 
+# Characters of a ULID, the width of every derived messageId.
+_ULID_CHARS = 26
 # Leaf tags of the compiled call tree.
 _COLUMN, _CONSTANT, _BRANCH = 0, 1, 2
 
@@ -331,8 +334,8 @@ class Encoder:
 
     def _derive(
         self, rows: np.ndarray, randomness: np.ndarray, part: pd.DataFrame, content: Any
-    ) -> list[str]:
-        """Final messageIds of the slice's ``rows`` from their repeat-0 digests.
+    ) -> np.ndarray:
+        """Final messageIds (``uint8`` text) of the slice's ``rows`` from their repeat-0 digests.
 
         ``content(i)`` gives the ``i``-th of those rows' bytes, operation
         prefix included, for the rare rows whose content repeats.
@@ -381,7 +384,7 @@ class Encoder:
         bounds = np.cumsum([0, *map(len, joined)], dtype=np.int64)
         randomness = digests(memoryview(b"".join(joined)), bounds)
         rows = np.asarray(done, dtype=np.int64)
-        return self._derive(rows, randomness, part, joined.__getitem__)
+        return as_strings(self._derive(rows, randomness, part, joined.__getitem__))
 
     def _encode_rows(self, part: pd.DataFrame, positions: np.ndarray) -> EncodedSlice:
         """The reference path: one dict and one ``orjson.dumps`` per row."""
@@ -459,8 +462,14 @@ class Encoder:
         kept_rows = np.arange(rows) if keep is None else np.flatnonzero(keep)
         given = self._message_ids(part)
         if given is None:
-            ids = self._column_ids(part, members, keep, kept_rows, redo)
-            id_pieces: list[fragments.Piece] = ['"', fragments.strings(ids), '"']
+            text = self._column_ids(part, members, keep, kept_rows, redo)
+            # Fixed-width text: the Arrow array is the numpy buffer with offsets.
+            offsets = np.arange(0, (rows + 1) * _ULID_CHARS, _ULID_CHARS, dtype=np.int64)
+            array = pa.Array.from_buffers(
+                fragments.TEXT, rows, [None, pa.py_buffer(offsets), pa.py_buffer(text)]
+            )
+            id_pieces: list[fragments.Piece] = ['"', array, '"']
+            ids: list[Any] = as_strings(text)
         else:
             ids = given
             texts = fragments.list_texts(given, 1, set())
@@ -470,9 +479,8 @@ class Encoder:
         if keep is not None:
             calls = calls.filter(keep)
         data, bounds = fragments.buffer(calls)
-        out = EncodedSlice(
-            positions[kept_rows].tolist(), Calls(data, bounds), [ids[r] for r in kept_rows.tolist()]
-        )
+        kept_ids = ids if keep is None else [ids[r] for r in kept_rows.tolist()]
+        out = EncodedSlice(positions[kept_rows].tolist(), Calls(data, bounds), kept_ids)
         if bad:
             self._merge_redone(positions, out, redo, ids)
         # Hand the slice's temporaries back to the system: Arrow's allocator
@@ -487,8 +495,11 @@ class Encoder:
         keep: np.ndarray | None,
         kept_rows: np.ndarray,
         redo: tuple[list[int], list[bytes], dict[int, str]],
-    ) -> list[str]:
-        """Derived messageIds of every row of the slice ("" where a row did not encode)."""
+    ) -> np.ndarray:
+        """Derived messageIds of every row of the slice, as ``uint8`` text of shape (rows, 26).
+
+        Rows that did not encode get a placeholder; their calls are dropped.
+        """
         assert fragments is not None
         rows = len(part)
         # Hash each row's bytes straight from the Arrow buffer, the operation
@@ -514,10 +525,11 @@ class Encoder:
             return data[int(bounds[at]) : int(bounds[at + 1])]
 
         derived = self._derive(encoded, randomness[encoded], part, content_of)
-        ids = [""] * rows
-        for row, mid in zip(encoded.tolist(), derived, strict=True):
-            ids[row] = mid
-        return ids
+        if len(encoded) == rows:
+            return derived
+        text = np.full((rows, _ULID_CHARS), ord("0"), dtype=np.uint8)
+        text[encoded] = derived
+        return text
 
     def _merge_redone(
         self,

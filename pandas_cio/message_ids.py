@@ -32,6 +32,7 @@ from .values import parse_timestamps
 
 __all__ = [
     "RepeatCounter",
+    "as_strings",
     "digests",
     "message_id_for",
     "message_ids",
@@ -144,22 +145,27 @@ class RepeatCounter:
         n = len(keys)
         if n == 0:
             return np.zeros(0, dtype=np.int64)
-        order = np.argsort(keys, kind="stable")
+        # An unstable sort is several times faster; equal keys are rare, and
+        # their rows are put back in input order below.
+        order = np.argsort(keys)
         ordered = keys[order]
         first = np.empty(n, dtype=bool)
         first[0] = True
         np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
         starts = np.flatnonzero(first)
-        group = np.cumsum(first) - 1
-        unique = ordered[starts]
         counts = np.diff(np.append(starts, n))
+        for group in np.flatnonzero(counts > 1).tolist():
+            start, stop = int(starts[group]), int(starts[group] + counts[group])
+            order[start:stop] = np.sort(order[start:stop])
+        group_of = np.cumsum(first) - 1
+        unique = ordered[starts]
         before = np.zeros(len(unique), dtype=np.int64)
         for run_keys, run_counts in self._runs:
             at = np.minimum(np.searchsorted(run_keys, unique), len(run_keys) - 1)
             hit = run_keys[at] == unique
             before[hit] += run_counts[at[hit]].astype(np.int64)
         repeats = np.empty(n, dtype=np.int64)
-        repeats[order] = np.arange(n) - starts[group] + before[group]
+        repeats[order] = np.arange(n) - starts[group_of] + before[group_of]
         self._add(unique, counts.astype(np.uint32))
         return repeats
 
@@ -167,15 +173,17 @@ class RepeatCounter:
         self._runs.append((keys, counts))
         while len(self._runs) > 1 and len(self._runs[-2][0]) <= 2 * len(self._runs[-1][0]):
             (a_keys, a_counts), (b_keys, b_counts) = self._runs.pop(-2), self._runs.pop()
-            keys = np.concatenate([a_keys, b_keys])
-            counts = np.concatenate([a_counts, b_counts])
-            order = np.argsort(keys, kind="stable")
-            keys, counts = keys[order], counts[order]
-            first = np.empty(len(keys), dtype=bool)
-            first[0] = True
-            np.not_equal(keys[1:], keys[:-1], out=first[1:])
-            starts = np.flatnonzero(first)
-            self._runs.append((keys[starts], np.add.reduceat(counts, starts, dtype=np.uint32)))
+            # Two sorted runs of distinct keys: add the counts of shared keys,
+            # insert the others in place (linear, no sort).
+            at = np.searchsorted(a_keys, b_keys)
+            hit = at < len(a_keys)
+            hit[hit] = a_keys[at[hit]] == b_keys[hit]
+            a_counts = a_counts.copy()
+            a_counts[at[hit]] += b_counts[hit]
+            fresh = ~hit
+            keys = np.insert(a_keys, at[fresh], b_keys[fresh])
+            counts = np.insert(a_counts, at[fresh], b_counts[fresh])
+            self._runs.append((keys, counts))
 
 
 def message_ids(
@@ -183,7 +191,7 @@ def message_ids(
     times: np.ndarray,
     counter: RepeatCounter,
     rehash: Callable[[int, int], bytes],
-) -> list[str]:
+) -> np.ndarray:
     """Turn repeat-0 digests and times into final messageIds, in row order.
 
     Parameters
@@ -201,14 +209,19 @@ def message_ids(
 
     Returns
     -------
-    list of str
-        One ULID per row.
+    numpy.ndarray
+        ``uint8`` text of one ULID per row, shape ``(rows, 26)`` (see
+        :func:`as_strings`).
     """
     keys = np.ascontiguousarray(randomness[:, :8]).view("<u8").ravel()
     repeats = counter.take(keys)
     for row in np.flatnonzero(repeats).tolist():
         randomness[row] = np.frombuffer(rehash(row, int(repeats[row])), dtype=np.uint8)
-    text = encode(times, randomness)
+    return encode(times, randomness)
+
+
+def as_strings(text: np.ndarray) -> list[str]:
+    """The ids of :func:`message_ids` (or :func:`~pandas_cio.ulid.encode`) as Python strings."""
     return list(text.view(f"S{text.shape[1]}").ravel().astype("U").tolist())
 
 
