@@ -527,9 +527,9 @@ class Encoder:
         derived = self._derive(encoded, randomness[encoded], part, content_of)
         if len(encoded) == rows:
             return derived
-        text = np.full((rows, _ULID_CHARS), ord("0"), dtype=np.uint8)
-        text[encoded] = derived
-        return text
+        placeholder = np.full((rows, _ULID_CHARS), ord("0"), dtype=np.uint8)
+        placeholder[encoded] = derived
+        return placeholder
 
     def _merge_redone(
         self,

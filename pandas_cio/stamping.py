@@ -97,7 +97,7 @@ class Stamp:
 
 def _iso(value: Any) -> str | None:
     (text,) = column_values(pd.Series([value], dtype=object), "timestamp")
-    return text
+    return None if text is None else str(text)
 
 
 def _means_now(frame: pd.DataFrame, value: Any) -> bool:

@@ -86,7 +86,7 @@ def superseded(
     >>> rows.tolist(), reasons
     ([0], ['superseded by row 2, a later row of the same person (only the last is sent)'])
     """
-    empty = (np.zeros(0, dtype=np.int64), [])
+    empty: tuple[np.ndarray, list[str]] = (np.zeros(0, dtype=np.int64), [])
     if plan.operation.call_type not in STATE_CALL_TYPES or len(positions) < 2:
         return empty
     positions = np.asarray(positions, dtype=np.int64)
