@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 import pandas_cio
+import pandas_cio.pipeline
+import pandas_cio.roles
 from pandas_cio.testing import FakeCio
 from pandas_cio.ulid import time_ms
 
@@ -112,3 +114,20 @@ def test_a_column_named_now_is_a_column() -> None:
     assert result.attrs["cio"]["timestamp"] is None
     expected = [t.value // 1_000_000 for t in frame["now"]]
     assert [time_ms(m) for m in result["message_id"]] == expected
+
+
+def test_spark_jobs_stamp_once_on_the_driver() -> None:
+    """A Spark job ships one stamp to every task, so a retried task keeps its ids."""
+    pytest.importorskip("pyspark")
+    from pandas_cio.operations import get_operation
+    from pandas_cio.spark._job import _resolve_args
+
+    empty = pd.DataFrame(columns=pd.Index(["uid", "at"], dtype=object))
+    args = _resolve_args(get_operation("track"), empty, {"user_id": "uid", "event": "E"})
+    assert isinstance(args["timestamp"], pandas_cio.roles.Lit)
+    frame = pd.DataFrame({"uid": ["u1", "u2"]})
+    first = pandas_cio.pipeline.run(frame, "track", args, dry_run=True)
+    retried = pandas_cio.pipeline.run(frame, "track", args, dry_run=True)
+    pd.testing.assert_series_equal(first["message_id"], retried["message_id"])
+    column = _resolve_args(get_operation("track"), empty, {"user_id": "uid", "timestamp": "at"})
+    assert column["timestamp"] == pandas_cio.roles.Col("at")
