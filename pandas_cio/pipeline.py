@@ -27,7 +27,7 @@ from .progress import Progress
 from .results import ResultBuilder, Status
 from .stamping import resolve as resolve_timestamp
 from .stamping import untimed_rows
-from .supersede import superseded
+from .supersede import explain_unsent, superseded
 from .transport import Delivery
 from .validation import validate
 
@@ -217,11 +217,11 @@ def run(
     invalid = np.fromiter(reasons, dtype=np.int64, count=len(reasons))
     valid = np.setdiff1d(np.arange(len(frame)), invalid, assume_unique=True)
     # Only the last valid row of a person or object is sent (pandas_cio.supersede).
-    replaced, why = superseded(plan, frame, valid)
-    if len(replaced):
-        builder.mark(replaced, Status.SUPERSEDED)
-        builder.error[replaced] = np.asarray(why, dtype=object)
-        valid = np.setdiff1d(valid, replaced, assume_unique=True)
+    replaced = superseded(plan, frame, valid)
+    if len(replaced.rows):
+        builder.mark(replaced.rows, Status.SUPERSEDED)
+        builder.error[replaced.rows] = np.asarray(replaced.reasons, dtype=object)
+        valid = np.setdiff1d(valid, replaced.rows, assume_unique=True)
 
     own_client = client is None and not dry_run
     if own_client:
@@ -258,6 +258,7 @@ def run(
             client.close()
         if sync is not None:
             sync.close()
+    explain_unsent(builder, replaced, frame.index)
     result = builder.build()
     counts = result["status"].value_counts()
     logger.info("cio.%s: %s", op.name, ", ".join(f"{k} {v}" for k, v in counts.items() if v))

@@ -21,15 +21,17 @@ Only valid rows take part: an invalid row never replaces a valid one.
 from __future__ import annotations
 
 from collections.abc import Hashable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from .plan import CallPlan, Source
+from .results import ResultBuilder, Status
 from .stamping import STATE_CALL_TYPES
 from .values import column_values
 
-__all__ = ["KEY_PATHS", "superseded"]
+__all__ = ["KEY_PATHS", "Superseded", "explain_unsent", "superseded"]
 
 # Where the parts of a key sit in a call.
 KEY_PATHS = {
@@ -39,6 +41,24 @@ KEY_PATHS = {
     "type": ("traits", "object_type_id"),
 }
 _DEFAULT_OBJECT_TYPE = "1"
+
+
+class Superseded(NamedTuple):
+    """The rows a later row of the same key replaces.
+
+    Attributes
+    ----------
+    rows : numpy.ndarray
+        Positions of the replaced rows, in input order.
+    reasons : list of str
+        For each, the reason, naming the label of the row sent instead.
+    winners : numpy.ndarray
+        For each, the position of that row.
+    """
+
+    rows: np.ndarray
+    reasons: list[str]
+    winners: np.ndarray
 
 
 def _ids(source: Source | None, part: pd.DataFrame) -> list[str | None]:
@@ -55,9 +75,7 @@ def _what(plan: CallPlan, has_person: bool) -> str:
     return "relationship" if has_person else "object"
 
 
-def superseded(
-    plan: CallPlan, frame: pd.DataFrame, positions: np.ndarray
-) -> tuple[np.ndarray, list[str]]:
+def superseded(plan: CallPlan, frame: pd.DataFrame, positions: np.ndarray) -> Superseded:
     """Find the rows that a later row of the same key replaces.
 
     Parameters
@@ -71,9 +89,7 @@ def superseded(
 
     Returns
     -------
-    (numpy.ndarray, list of str)
-        Positions of the replaced rows, and for each the reason, which names
-        the label of the row sent instead.
+    Superseded
 
     Examples
     --------
@@ -82,11 +98,12 @@ def superseded(
     >>> from pandas_cio.plan import make_plan
     >>> people = pd.DataFrame({"id": ["u1", "u2", "u1"], "plan": ["free", "pro", "team"]})
     >>> plan = make_plan(get_operation("identify"), people, {"user_id": "id"})
-    >>> rows, reasons = superseded(plan, people, np.arange(3))
+    >>> rows, reasons, _ = superseded(plan, people, np.arange(3))
     >>> rows.tolist(), reasons
     ([0], ['superseded by row 2, a later row of the same person (only the last is sent)'])
     """
-    empty: tuple[np.ndarray, list[str]] = (np.zeros(0, dtype=np.int64), [])
+    none = np.zeros(0, dtype=np.int64)
+    empty = Superseded(none, [], none)
     if plan.operation.call_type not in STATE_CALL_TYPES or len(positions) < 2:
         return empty
     positions = np.asarray(positions, dtype=np.int64)
@@ -119,4 +136,25 @@ def superseded(
         f"superseded by row {label!r}, a later row of the same {what} (only the last is sent)"
         for label in labels
     ]
-    return positions[replaced], reasons
+    return Superseded(positions[replaced], reasons, winners)
+
+
+def explain_unsent(builder: ResultBuilder, found: Superseded, index: pd.Index) -> None:
+    """Add to a superseded row's reason when the row sent instead was not sent after all.
+
+    A later row can still fail where validation cannot see: its call is over
+    the size limit, or a value has no JSON form. The earlier row stays
+    unsent (sending it would send the older state); its reason says so.
+    """
+    if not len(found.rows):
+        return
+    statuses = list(Status)
+    codes = builder.status[found.winners]
+    for i in np.flatnonzero(codes >= 0).tolist():
+        status = statuses[int(codes[i])]
+        if status in (Status.INVALID, Status.TOO_LARGE):
+            label = index[int(found.winners[i])]
+            builder.error[int(found.rows[i])] = (
+                f"{found.reasons[i]}; row {label!r} was not sent either ({status.value}): "
+                "fix it and send again"
+            )

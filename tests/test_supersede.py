@@ -55,7 +55,7 @@ def test_keys_are_ids_as_sent() -> None:
     )
     people.loc[3, "id"] = 1.0
     plan = make_plan(get_operation("identify"), people, {"user_id": "id", "anonymous_id": "anon"})
-    rows, reasons = superseded(plan, people, np.arange(5))
+    rows, reasons, _ = superseded(plan, people, np.arange(5))
     # Row 0 (user 1) is replaced by row 3; row 1 (anonymous a1) by row 4, not by row 3.
     assert rows.tolist() == [0, 1]
     assert [r.split(",")[0] for r in reasons] == ["superseded by row 3", "superseded by row 4"]
@@ -67,12 +67,25 @@ def test_objects_are_keyed_by_type_and_id_and_relationships_by_person() -> None:
     plan = make_plan(
         get_operation("objects.upsert"), objects, {"object_id": "id", "object_type_id": "type"}
     )
-    rows, reasons = superseded(plan, objects, np.arange(3))
+    rows, reasons, _ = superseded(plan, objects, np.arange(3))
     assert rows.tolist() == [0] and "same object" in reasons[0]
     links = pd.DataFrame({"uid": ["u1", "u2", "u1"], "org": ["acme", "acme", "acme"]})
     plan = make_plan(get_operation("objects.relate"), links, {"user_id": "uid", "object_id": "org"})
-    rows, reasons = superseded(plan, links, np.arange(3))
+    rows, reasons, _ = superseded(plan, links, np.arange(3))
     assert rows.tolist() == [0] and "same relationship" in reasons[0]
+
+
+def test_a_later_row_too_large_to_send_says_so_on_the_earlier(
+    cio_fake: FakeCio, cio_client: pandas_cio.Client
+) -> None:
+    """When the row sent instead is too large, the superseded row's reason says it was not sent."""
+    people = pd.DataFrame({"id": ["u1", "u1"], "bio": ["short", "x" * 40_000]})
+    result = people.cio.identify(user_id="id", client=cio_client)
+    assert result["status"].tolist() == ["superseded", "too_large"]
+    assert result.loc[0, "error"].endswith(
+        "; row 1 was not sent either (too_large): fix it and send again"
+    )
+    assert cio_fake.calls == []
 
 
 def test_events_are_never_superseded() -> None:
