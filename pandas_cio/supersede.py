@@ -61,12 +61,19 @@ class Superseded(NamedTuple):
     winners: np.ndarray
 
 
-def _ids(source: Source | None, part: pd.DataFrame) -> list[str | None]:
+def _ids(source: Source | None, part: pd.DataFrame) -> pd.Series:
+    """One key part: the ids as they are sent, one spelling per id."""
+    rows = len(part)
     if source is None:
-        return [None] * len(part)
+        return pd.Series([None] * rows, dtype=object)
     if source.is_constant:
-        return [None if source.value is None else str(source.value)] * len(part)
-    return column_values(part[source.column], "id")
+        return pd.Series([None if source.value is None else str(source.value)] * rows, dtype=object)
+    series = part[source.column].reset_index(drop=True)
+    dtype = series.dtype
+    if isinstance(dtype, pd.StringDtype) or (isinstance(dtype, np.dtype) and dtype.kind in "iu"):
+        # Strings and integers have one spelling each already: no per-row work.
+        return series
+    return pd.Series(column_values(series, "id"), dtype=object)
 
 
 def _what(plan: CallPlan, has_person: bool) -> str:
@@ -114,15 +121,15 @@ def superseded(plan: CallPlan, frame: pd.DataFrame, positions: np.ndarray) -> Su
     anonymous = _ids(sources.get(KEY_PATHS["anonymous"]), part)
     has_person = KEY_PATHS["user"] in sources or KEY_PATHS["anonymous"] in sources
     # userId, else anonymousId: the anonymous id of a row with a userId is not its key.
-    parts: dict[str, list[str | None]] = {
+    parts: dict[str, pd.Series] = {
         "user": user,
-        "anonymous": [a if u is None else None for u, a in zip(user, anonymous, strict=True)],
+        "anonymous": anonymous.astype(object).where(user.isna().to_numpy(), None),
     }
     if plan.operation.call_type == "group":
-        types = _ids(sources.get(KEY_PATHS["type"]), part)
-        parts["type"] = [_DEFAULT_OBJECT_TYPE if t is None else t for t in types]
+        types = _ids(sources.get(KEY_PATHS["type"]), part).astype(object)
+        parts["type"] = types.where(types.notna(), _DEFAULT_OBJECT_TYPE)
         parts["object"] = _ids(sources.get(KEY_PATHS["object"]), part)
-    keys = pd.DataFrame(parts, dtype=object)
+    keys = pd.DataFrame(parts)
     replaced = keys.duplicated(keep="last").to_numpy()
     if not replaced.any():
         return empty
