@@ -131,3 +131,16 @@ def test_spark_jobs_stamp_once_on_the_driver() -> None:
     pd.testing.assert_series_equal(first["message_id"], retried["message_id"])
     column = _resolve_args(get_operation("track"), empty, {"user_id": "uid", "timestamp": "at"})
     assert column["timestamp"] == pandas_cio.roles.Col("at")
+
+
+def test_a_resend_with_the_first_ids_keeps_them(
+    cio_fake: FakeCio, cio_client: pandas_cio.Client
+) -> None:
+    """The README's recipe: re-sending stamped events with the result's ids repeats those ids."""
+    first = LOGINS.cio.track(user_id="id", event="Logged In", client=cio_client)
+    failed = first["status"] == "sent"  # as if they had failed
+    again = LOGINS.assign(mid=first["message_id"])[failed].cio.track(
+        user_id="id", event="Logged In", message_id="mid", client=cio_client
+    )
+    pd.testing.assert_series_equal(again["message_id"], first["message_id"])
+    assert len(set(cio_fake.message_ids)) == 2
