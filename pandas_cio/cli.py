@@ -76,7 +76,8 @@ _SEND_OPTIONS = {
     "ledger",
     "full_refresh",
 }
-_KEEP = ("sent", "dry_run", "unchanged")
+# Statuses whose rows are not rejects; a superseded row's later row carries its key.
+_KEEP = ("sent", "dry_run", "unchanged", "superseded")
 
 OptionKind = Literal["value", "column", "columns", "json", "flag", "text"]
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 import pandas_cio
 from pandas_cio.operations import get_operation
@@ -134,3 +135,19 @@ def test_a_ledger_sees_only_the_last_row(
     again = people.cio.identify(user_id="id", client=cio_client, ledger=path)
     assert again["status"].tolist() == ["superseded", "unchanged"]
     assert len(cio_fake.calls) == 1
+
+
+def test_the_cli_neither_rejects_nor_fails_on_superseded_rows(
+    cio_fake: FakeCio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pandas-cio identify: a person twice exits 0 and --rejects holds no superseded row."""
+    from pandas_cio import cli
+
+    source, rejects = tmp_path / "people.csv", tmp_path / "rejects.csv"
+    source.write_text("id,plan\nu1,free\nu2,pro\nu1,team\n")
+    monkeypatch.setenv("CIO_API_KEY", cio_fake.api_key)
+    monkeypatch.delenv("CIO_REGION", raising=False)
+    argv = ["identify", str(source), "--user-id", "id", "--rejects", str(rejects)]
+    assert cli.main([*argv, "--base-url", cio_fake.url]) == 0
+    assert pd.read_csv(rejects).empty
+    assert final_state(cio_fake) == {"u1": {"plan": "team"}, "u2": {"plan": "pro"}}
