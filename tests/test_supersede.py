@@ -8,12 +8,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import pandas_cio
 from pandas_cio.operations import get_operation
+from pandas_cio.pipeline import run
 from pandas_cio.plan import make_plan
 from pandas_cio.supersede import superseded
 from pandas_cio.testing import FakeCio, messy
+from pandas_cio.testing.strategies import arguments_for, valid_frames
 from pandas_cio.transport import default_retry
 
 
@@ -151,3 +155,12 @@ def test_the_cli_neither_rejects_nor_fails_on_superseded_rows(
     assert cli.main([*argv, "--base-url", cio_fake.url]) == 0
     assert pd.read_csv(rejects).empty
     assert final_state(cio_fake) == {"u1": {"plan": "team"}, "u2": {"plan": "pro"}}
+
+
+@pytest.mark.parametrize("operation", ["identify", "objects.upsert", "objects.relate"])
+@given(data=st.data())
+def test_drawn_valid_frames_have_each_key_once(operation: str, data: st.DataObject) -> None:
+    """testing.valid_frames draws each person or object once, so every row is accepted."""
+    frame = data.draw(valid_frames(operation, max_rows=8))
+    result = run(frame, operation, arguments_for(operation), dry_run=True, progress=False)
+    assert (result["status"] == "dry_run").all(), result["error"].dropna().tolist()
