@@ -57,6 +57,7 @@ STATE_CALL_TYPES = frozenset({"identify", "group"})
 NOW = "now"
 
 _INSTANTS = (dt.datetime, pd.Timestamp, np.datetime64)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 def is_event(operation: Operation) -> bool:
@@ -78,14 +79,11 @@ class Stamp:
         (the send's start, or the caller's date-time).
     untimed_ms : int
         messageId time part of a call without a timestamp.
-    stamped : bool
-        Whether ``constant`` is the send's start time.
     """
 
     args: Mapping[str, Any]
     constant: str | None
     untimed_ms: int
-    stamped: bool = False
 
     def apply(self, plan: CallPlan) -> CallPlan:
         """Return the plan with the constant timestamp as one of its sources."""
@@ -144,9 +142,10 @@ def resolve(
         ``timestamp=`` is a constant that is not a date-time.
     """
     event = is_event(operation)
-    started_iso = _iso(started)
+    # Whole milliseconds, in integers: the text and the id's time part agree exactly.
+    started_ms = (started - _EPOCH) // dt.timedelta(milliseconds=1)
+    started_iso = _iso(_EPOCH + dt.timedelta(milliseconds=started_ms))
     assert started_iso is not None
-    started_ms = int(started.timestamp() * 1000)
     untimed = started_ms if event else 0
     value = args.get("timestamp")
     rest = {k: v for k, v in args.items() if k != "timestamp"}
@@ -161,9 +160,9 @@ def resolve(
                 f'and resumed sends are then idempotent), or timestamp="{NOW}" to stamp the '
                 "events with this send's start time, accepting that every run sends them anew."
             )
-        return Stamp(rest, started_iso, untimed, stamped=True)
+        return Stamp(rest, started_iso, untimed)
     if _means_now(frame, value):
-        return Stamp(rest, started_iso, untimed, stamped=True)
+        return Stamp(rest, started_iso, untimed)
     constant = value.value if isinstance(value, Lit) else value
     if isinstance(value, Lit) or isinstance(constant, _INSTANTS):
         iso = _iso(constant)
