@@ -184,13 +184,14 @@ def test_messy_frames_get_one_status_per_row(
         bad = [c for c in payload if cell_is_bad(frame[c], position)]
         if not id_is_usable(frame["id"].iloc[position]):
             assert status == "invalid", (position, error)
+        elif status == "superseded":
+            # A later valid row of the same person is sent instead (pandas_cio.supersede);
+            # a value found unencodable only at encoding does not matter then.
+            later = [p for p in range(position + 1, len(frame)) if ids[p] == ids[position]]
+            assert later and error.startswith("superseded by row"), (position, error)
         elif bad:
             assert status == "invalid", (position, bad)
             assert any(error.startswith(f"{c}:") for c in bad), (error, bad)
-        elif status == "superseded":
-            # A later valid row of the same person is sent instead (pandas_cio.supersede).
-            later = [p for p in range(position + 1, len(frame)) if ids[p] == ids[position]]
-            assert later and error.startswith("superseded by row"), (position, error)
         elif any(frame[c].iloc[position] is messy.HUGE_TEXT for c in payload):
             assert status == "too_large", (position, error)
         else:
