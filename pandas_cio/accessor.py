@@ -89,8 +89,10 @@ class CioAccessor(_Namespace):
     Column arguments such as ``user_id=`` name columns; arguments such as
     ``event=``, ``name=`` or ``object_type_id=`` take a column or one constant
     for every row (see :mod:`pandas_cio.roles`). Every method also takes
-    ``timestamp=`` (a column, for backfills), ``message_id=`` (a column of your
-    own ids), and ``context=`` / ``integrations=`` (a column or one dict).
+    ``timestamp=`` (a column, ``"now"`` or one date-time; events without one
+    are stamped with the send's start, see :mod:`pandas_cio.stamping`),
+    ``message_id=`` (a column of your own ids), and ``context=`` /
+    ``integrations=`` (a column or one dict).
     """
 
     @property
@@ -173,7 +175,8 @@ class CioAccessor(_Namespace):
         timestamp : column, optional
             When the data was true (for backfills); ISO 8601, naive read as UTC.
         message_id : column, optional
-            Your own messageIds; default a hash of the row's content.
+            Your own messageIds, sent as given; default a ULID of the call's
+            timestamp and content (see :mod:`pandas_cio.message_ids`).
         context, integrations : column or dict, optional
             Passed through as the call's ``context`` / ``integrations``.
 
@@ -232,8 +235,10 @@ class CioAccessor(_Namespace):
             An anonymous id, for rows without a user id.
         properties : list of columns or {column: key} mapping, optional
             Event properties; default every column no other argument uses.
-        timestamp : column, optional
+        timestamp : column, "now" or date-time, optional
             When the event happened; naive date-times are read as UTC.
+            Without it every event is stamped with the send's start time
+            (and with ``ledger=`` it is required).
         message_id, context, integrations : optional
             As for :meth:`identify`.
 

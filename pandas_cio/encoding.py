@@ -5,17 +5,16 @@ at a time (:mod:`pandas_cio.fragments`) and joins the fragments of each row in
 sorted key order, which gives exactly the bytes of one ``orjson.dumps`` of the
 row's dict with :data:`~pandas_cio.values.JSON_OPTIONS` (the reference path,
 kept for plans whose keys depend on the row and for rows with a value orjson
-refuses). It derives the row's messageId from those bytes, splices it in, and
-never encodes the call again: the same bytes are measured by the batcher and
-written into the request body.
+refuses). It derives the row's messageId from those bytes (a ULID, see
+:mod:`pandas_cio.message_ids`), splices it in, and never encodes the call
+again: the same bytes are measured by the batcher and written into the
+request body.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -24,7 +23,17 @@ import pandas as pd
 
 from .batching import Calls
 from .dates import DateOrder, date_order
+from .message_ids import (
+    RepeatCounter,
+    as_strings,
+    digests,
+    message_id_for,
+    message_ids,
+    random_part,
+    time_parts,
+)
 from .plan import CallPlan, Source
+from .ulid import RANDOM_BYTES
 from .values import JSON_OPTIONS, column_values, json_default
 
 try:  # the column-wise path concatenates with Arrow's kernels
@@ -37,6 +46,8 @@ except ImportError:  # pragma: no cover - pyarrow missing: one dict per row
 
 __all__ = ["EncodedSlice", "Encoder", "message_id_for"]
 
+# Characters of a ULID, the width of every derived messageId.
+_ULID_CHARS = 26
 # Leaf tags of the compiled call tree.
 _COLUMN, _CONSTANT, _BRANCH = 0, 1, 2
 
@@ -62,20 +73,6 @@ class EncodedSlice:
     calls: Sequence[bytes] = field(default_factory=list)
     message_ids: list[str] = field(default_factory=list)
     invalid: dict[int, str] = field(default_factory=dict)
-
-
-def message_id_for(operation: str, content: bytes) -> str:
-    """Return the deterministic messageId of a call.
-
-    A 128-bit BLAKE2b digest of the operation name and the call's content (its
-    sorted-key JSON without the messageId), as 32 hex digits. The same row sent
-    by the same operation always gets the same id, so the service can drop
-    repeats of a retried or re-run send.
-    """
-    digest = hashlib.blake2b(operation.encode(), digest_size=16)
-    digest.update(b"\x00")
-    digest.update(content)
-    return digest.hexdigest()
 
 
 class _Base:
@@ -269,6 +266,10 @@ class _Member:
 class Encoder:
     """Encode slices of a frame for one plan.
 
+    One encoder serves one send: it numbers repeats of identical content
+    across every slice it encodes (see :mod:`pandas_cio.message_ids`), so
+    feed it the slices in input order.
+
     Parameters
     ----------
     plan : CallPlan
@@ -277,12 +278,19 @@ class Encoder:
         Use the column-wise path where the plan allows it (it needs pyarrow).
         False always uses the reference path, one dict and one
         ``orjson.dumps`` per row, which gives the same bytes more slowly.
+    untimed_ms : int
+        The messageId time part of rows whose call has no timestamp
+        (milliseconds since the Unix epoch); 0 by default.
     """
 
-    def __init__(self, plan: CallPlan, *, columnwise: bool = True) -> None:
+    def __init__(self, plan: CallPlan, *, columnwise: bool = True, untimed_ms: int = 0) -> None:
         self.plan = plan
         self._tree, self._sources = _compile(plan.sources, plan.missing == "null")
         self._operation = plan.operation.name
+        self._prefix = self._operation.encode() + b"\x00"
+        self._untimed = untimed_ms
+        self._timestamp = next((s for s in plan.sources if s.path == ("timestamp",)), None)
+        self._repeats = RepeatCounter()
         self._layout: tuple[_Entry, ...] | None = None
         # The day/month order of each timestamp column of strings, decided
         # from the whole frame's column (as validation did), not per slice.
@@ -316,7 +324,8 @@ class Encoder:
         frame : pandas.DataFrame
             The whole input frame.
         positions : numpy.ndarray
-            Integer positions of the rows to encode (already validated).
+            Integer positions of the rows to encode (already validated), in
+            input order; successive calls continue the send.
 
         Returns
         -------
@@ -342,31 +351,87 @@ class Encoder:
             return None
         return column_values(part[self.plan.message_id], "id")
 
-    def _encode_rows(self, part: pd.DataFrame, positions: np.ndarray) -> EncodedSlice:
-        """The reference path: one dict and one ``orjson.dumps`` per row."""
-        out = EncodedSlice()
-        calls: list[bytes] = []
-        columns: list[list[Any]] = [
-            column_values(part[s.column], s.kind, self._orders.get(i))
+    def _times(self, part: pd.DataFrame) -> np.ndarray:
+        """Each row's messageId time part (its timestamp, in milliseconds)."""
+        source = self._timestamp
+        if source is None:
+            return time_parts(None, len(part), self._untimed)
+        if source.is_constant:
+            return time_parts(str(source.value), len(part), self._untimed)
+        return time_parts(part[source.column], len(part), self._untimed)
+
+    def _derive(
+        self, rows: np.ndarray, randomness: np.ndarray, part: pd.DataFrame, content: Any
+    ) -> np.ndarray:
+        """Final messageIds (``uint8`` text) of the slice's ``rows`` from their repeat-0 digests.
+
+        ``content(i)`` gives the ``i``-th of those rows' bytes, operation
+        prefix included, for the rare rows whose content repeats.
+        """
+        operation = self._operation
+        prefix = len(self._prefix)
+
+        def rehash(i: int, repeat: int) -> bytes:
+            return random_part(operation, bytes(content(i))[prefix:], repeat)
+
+        return message_ids(randomness, self._times(part)[rows], self._repeats, rehash)
+
+    def _contents(
+        self, part: pd.DataFrame, rows: np.ndarray
+    ) -> tuple[list[int], list[bytes], dict[int, str]]:
+        """The reference encoding of the slice's ``rows``: one dict and one dumps per row.
+
+        Returns the rows that encoded, their content (without messageId) and
+        the reason of each row that did not, all by row of the slice.
+        """
+        columns = [
+            column_values(part[s.column].iloc[rows], s.kind, self._orders.get(i))
             for i, s in enumerate(self._sources)
         ]
-        ids = self._message_ids(part)
         dumps, default, option = orjson.dumps, json_default, JSON_OPTIONS
-        build, tree, operation = _build, self._tree, self._operation
-        rows = zip(*columns, strict=True) if columns else (() for _ in range(len(positions)))
-        for i, (position, row) in enumerate(zip(positions.tolist(), rows, strict=True)):
+        build, tree = _build, self._tree
+        values = zip(*columns, strict=True) if columns else (() for _ in range(len(rows)))
+        done: list[int] = []
+        contents: list[bytes] = []
+        invalid: dict[int, str] = {}
+        for row, value in zip(rows.tolist(), values, strict=True):
             try:
-                content = dumps(build(tree, row), default=default, option=option)
+                contents.append(dumps(build(tree, value), default=default, option=option))
             except TypeError:
-                out.invalid[position] = self._culprit(row)
+                invalid[row] = self._culprit(value)
                 continue
-            mid = ids[i] if ids is not None else message_id_for(operation, content)
-            # Splice the id before the closing brace: one encode per call.
-            calls.append(content[:-1] + b',"messageId":' + dumps(mid) + b"}")
-            out.message_ids.append(mid)
-            out.positions.append(position)
-        out.calls = calls
-        return out
+            done.append(row)
+        return done, contents, invalid
+
+    def _reference_ids(
+        self, part: pd.DataFrame, done: list[int], contents: list[bytes]
+    ) -> list[str]:
+        """messageIds of reference-encoded rows (slice rows ``done``, in order)."""
+        given = self._message_ids(part)
+        if given is not None:
+            return [given[row] for row in done]
+        prefix = self._prefix
+        joined = [prefix + c for c in contents]
+        bounds = np.cumsum([0, *map(len, joined)], dtype=np.int64)
+        randomness = digests(memoryview(b"".join(joined)), bounds)
+        rows = np.asarray(done, dtype=np.int64)
+        return as_strings(self._derive(rows, randomness, part, joined.__getitem__))
+
+    def _encode_rows(self, part: pd.DataFrame, positions: np.ndarray) -> EncodedSlice:
+        """The reference path: one dict and one ``orjson.dumps`` per row."""
+        done, contents, invalid = self._contents(part, np.arange(len(part)))
+        ids = self._reference_ids(part, done, contents)
+        dumps = orjson.dumps
+        # Splice the id before the closing brace: one encode per call.
+        calls = [
+            c[:-1] + b',"messageId":' + dumps(m) + b"}" for c, m in zip(contents, ids, strict=True)
+        ]
+        return EncodedSlice(
+            positions[done].tolist(),
+            calls,
+            ids,
+            {int(positions[r]): why for r, why in invalid.items()},
+        )
 
     def _member(self, entry: _Entry, part: pd.DataFrame, bad: set[int]) -> _Member:
         """One key of an object, for every row of the slice."""
@@ -420,62 +485,104 @@ class Encoder:
         bad: set[int] = set()
         members, _ = self._object(layout, part, bad)
         keep = None
+        redo: tuple[list[int], list[bytes], dict[int, str]] = ([], [], {})
         if bad:
             keep = np.ones(rows, dtype=bool)
             keep[sorted(bad)] = False
-        ids = self._message_ids(part)
-        if ids is None:
-            # The messageId is a hash of the call's content: hash each row's
-            # bytes straight from the Arrow buffer, the operation in front
-            # (blake2b over the concatenation equals message_id_for's updates).
-            content = fragments.join([self._operation + "\x00{", *members, "}"], rows)
-            if keep is not None:
-                content = content.filter(keep)
-            data, bounds = fragments.buffer(content)
-            blake2b = hashlib.blake2b
-            message_ids = [
-                blake2b(data[a:b], digest_size=16).hexdigest() for a, b in pairwise(bounds.tolist())
-            ]
-            hashed = message_ids
-            if keep is not None:
-                hashed = [""] * rows
-                for position, mid in zip(np.flatnonzero(keep).tolist(), message_ids, strict=True):
-                    hashed[position] = mid
-            id_pieces: list[fragments.Piece] = ['"', fragments.strings(hashed), '"']
+            # Suspect rows go the reference way, which names the culprit; the
+            # ones that encode after all are numbered in input order with the rest.
+            redo = self._contents(part, np.asarray(sorted(bad), dtype=np.int64))
+        kept_rows = np.arange(rows) if keep is None else np.flatnonzero(keep)
+        given = self._message_ids(part)
+        if given is None:
+            text = self._column_ids(part, members, keep, kept_rows, redo)
+            # Fixed-width text: the Arrow array is the numpy buffer with offsets.
+            offsets = np.arange(0, (rows + 1) * _ULID_CHARS, _ULID_CHARS, dtype=np.int64)
+            array = pa.Array.from_buffers(
+                fragments.TEXT, rows, [None, pa.py_buffer(offsets), pa.py_buffer(text)]
+            )
+            id_pieces: list[fragments.Piece] = ['"', array, '"']
+            ids: list[Any] = as_strings(text)
         else:
-            message_ids = ids
-            if keep is not None:
-                message_ids = [m for m, k in zip(ids, keep.tolist(), strict=True) if k]
-            texts = fragments.list_texts(ids, 1, set())
+            ids = given
+            texts = fragments.list_texts(given, 1, set())
             id_pieces = _Member(texts.array, texts.head, texts.tail, "null").place("", "", rows)
         # Each call followed by a comma, back to back: what Calls stores.
         calls = fragments.join(["{", *members, ',"messageId":', *id_pieces, "},"], rows)
         if keep is not None:
             calls = calls.filter(keep)
         data, bounds = fragments.buffer(calls)
-        kept = positions if keep is None else positions[keep]
-        out = EncodedSlice(kept.tolist(), Calls(data, bounds), message_ids)
+        kept_ids = ids if keep is None else [ids[r] for r in kept_rows.tolist()]
+        out = EncodedSlice(positions[kept_rows].tolist(), Calls(data, bounds), kept_ids)
         if bad:
-            self._redo(part, positions, out, sorted(bad))
+            self._merge_redone(positions, out, redo, ids)
         # Hand the slice's temporaries back to the system: Arrow's allocator
         # keeps freed pages otherwise, and a long send would hold the peak.
         pa.default_memory_pool().release_unused()
         return out
 
-    def _redo(
-        self, part: pd.DataFrame, positions: np.ndarray, out: EncodedSlice, rows: list[int]
+    def _column_ids(
+        self,
+        part: pd.DataFrame,
+        members: list[Any],
+        keep: np.ndarray | None,
+        kept_rows: np.ndarray,
+        redo: tuple[list[int], list[bytes], dict[int, str]],
+    ) -> np.ndarray:
+        """Derived messageIds of every row of the slice, as ``uint8`` text of shape (rows, 26).
+
+        Rows that did not encode get a placeholder; their calls are dropped.
+        """
+        assert fragments is not None
+        rows = len(part)
+        # Hash each row's bytes straight from the Arrow buffer, the operation
+        # in front (one digest over the concatenation, as random_part's updates).
+        content = fragments.join([self._operation + "\x00{", *members, "}"], rows)
+        if keep is not None:
+            content = content.filter(keep)
+        data, bounds = fragments.buffer(content)
+        randomness = np.zeros((rows, RANDOM_BYTES), dtype=np.uint8)
+        randomness[kept_rows] = digests(data, bounds)
+        done, contents, _ = redo
+        texts: dict[int, bytes] = {}
+        for row, text in zip(done, contents, strict=True):
+            texts[row] = self._prefix + text
+            randomness[row] = np.frombuffer(random_part(self._operation, text), dtype=np.uint8)
+        encoded = np.sort(np.concatenate([kept_rows, np.asarray(done, dtype=np.int64)]))
+
+        def content_of(i: int) -> Any:
+            row = int(encoded[i])
+            if row in texts:
+                return texts[row]
+            at = int(np.searchsorted(kept_rows, row))
+            return data[int(bounds[at]) : int(bounds[at + 1])]
+
+        derived = self._derive(encoded, randomness[encoded], part, content_of)
+        if len(encoded) == rows:
+            return derived
+        placeholder = np.full((rows, _ULID_CHARS), ord("0"), dtype=np.uint8)
+        placeholder[encoded] = derived
+        return placeholder
+
+    def _merge_redone(
+        self,
+        positions: np.ndarray,
+        out: EncodedSlice,
+        redo: tuple[list[int], list[bytes], dict[int, str]],
+        ids: list[Any],
     ) -> None:
-        """Re-encode suspect rows the reference way, which names the culprit."""
-        again = self._encode_rows(part.iloc[rows], positions[rows])
-        out.invalid.update(again.invalid)
-        if not again.positions:
+        """Merge the suspect rows that encoded after all back in, in frame order."""
+        done, contents, invalid = redo
+        out.invalid.update({int(positions[r]): why for r, why in invalid.items()})
+        if not done:
             return
-        # A suspect row that encodes after all: merge it back in frame order.
+        dumps = orjson.dumps
+        again = [
+            (int(positions[r]), c[:-1] + b',"messageId":' + dumps(ids[r]) + b"}", ids[r])
+            for r, c in zip(done, contents, strict=True)
+        ]
         merged = sorted(
-            [
-                *zip(out.positions, out.calls, out.message_ids, strict=True),
-                *zip(again.positions, again.calls, again.message_ids, strict=True),
-            ],
+            [*zip(out.positions, out.calls, out.message_ids, strict=True), *again],
             key=lambda item: item[0],
         )
         out.positions = [p for p, _, _ in merged]

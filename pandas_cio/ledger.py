@@ -17,12 +17,14 @@ What "already delivered" means depends on the call type:
   is its own, and no earlier row of the same run with that key was sent. So a
   trait that changes and changes back is sent both times.
 - Every other call (``track``, ``page``, ``screen``, ``alias`` and the semantic
-  events) is unchanged when its messageId was delivered before.
+  events) is unchanged when its messageId was delivered before. Such a send
+  needs ``timestamp=`` with a ledger (see :mod:`pandas_cio.stamping`).
 
-A messageId is a hash of the operation and the call's whole content (see
-:func:`pandas_cio.encoding.message_id_for`), so "same messageId" means "same
-call": a row is never skipped because of a different row. With
-``message_id=`` naming your own id column, your ids are the identity instead.
+A messageId is a ULID of the call's timestamp, its whole content and its
+repeat number in the send (see :mod:`pandas_cio.message_ids`), so "same
+messageId" means "same call": a row is never skipped because of a different
+row. With ``message_id=`` naming your own id column, your ids are the
+identity instead.
 
 Only confirmed batches are recorded, each in one transaction, so a crash,
 SIGKILL or Ctrl-C at any moment leaves the ledger true: it never lists a call

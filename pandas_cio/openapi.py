@@ -71,10 +71,12 @@ library's operations table and semantic event catalogue (python -m
 pandas_cio.openapi), so it states exactly what the library validates and
 encodes. Each DataFrame row becomes one call; calls travel in /batch requests
 of at most 500 KB, each call at most 32 KB. The six call endpoints accept the
-same calls one at a time. Every call carries a messageId (a hash of the
-operation and the call's content, or the caller's own), and timestamps are
-ISO 8601 in UTC. x-argument names the accessor argument that fills a member;
-x-method names the accessor call that sends an operation. A payload object
+same calls one at a time. Every call carries a messageId (a ULID of the
+call's timestamp and a hash of the operation, the content and the row's
+repeat number, or the caller's own), and timestamps are ISO 8601 in UTC;
+events sent without a timestamp carry the send's start time. x-argument
+names the accessor argument that fills a member; x-method names the
+accessor call that sends an operation. A payload object
 (traits, properties) holds every column no other argument uses, or the
 columns its argument names; documented keys are type-checked, others are
 sent as they are.

@@ -7,6 +7,7 @@ never confuse it; the result frame gets the input's index back at the end.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 from collections.abc import Iterator, Mapping
@@ -33,6 +34,9 @@ from .plan import Missing, PayloadSpec, make_plan
 from .progress import Progress
 from .results import ResultBuilder, Status
 from .splitting import DEFAULT_MAX_SPLIT_REQUESTS, Splitter
+from .stamping import resolve as resolve_timestamp
+from .stamping import untimed_rows
+from .supersede import explain_unsent, superseded
 from .termination import Terminated, sigterm_raises
 from .transport import CircuitOpen, Delivery
 from .validation import validate
@@ -50,6 +54,12 @@ DEFAULT_CHUNK_ROWS = 20_000
 _FIRST_SLICE_ROWS = 2_000
 
 Errors = Literal["mark", "raise"]
+
+# The reason of an event row without a timestamp value in a send with a ledger.
+_UNTIMED = (
+    "timestamp: missing; with ledger= every event needs one, or a resumed or repeated "
+    "send could not recognise it and would send it again (fill it in)"
+)
 
 
 class SendOptions(TypedDict, total=False):
@@ -124,18 +134,6 @@ def _counted(batches: Iterator[Batch], builder: ResultBuilder) -> Iterator[Batch
         builder.stats.batches += 1
         builder.stats.body_bytes += batch.size
         yield batch
-
-
-def _warn_duplicates(builder: ResultBuilder) -> None:
-    # A set of the ids themselves: no copy of a million strings into a Series.
-    ids = builder.message_id[builder.message_id != None].tolist()  # noqa: E711
-    duplicates = len(ids) - len(set(ids))
-    if duplicates:
-        logger.warning(
-            "%d rows repeat another row's content exactly and share its messageId; the "
-            "service keeps one of each. Pass message_id= to send them as separate calls.",
-            duplicates,
-        )
 
 
 def run(
@@ -220,13 +218,24 @@ def run(
     if errors not in ("mark", "raise"):
         raise ValueError(f"errors= must be 'mark' or 'raise', not {errors!r}")
     op = get_operation(operation)
+    # Events without timestamp= are stamped with this instant (pandas_cio.stamping).
+    stamp = resolve_timestamp(
+        op, frame, args, started=dt.datetime.now(dt.UTC), ledger=ledger is not None
+    )
     sync = open_run(ledger, op, full_refresh=full_refresh)
-    plan = make_plan(op, frame, args, payload, missing=missing, journeys=journeys)
+    plan = stamp.apply(
+        make_plan(op, frame, stamp.args, payload, missing=missing, journeys=journeys)
+    )
     builder = ResultBuilder(frame.index, op.name)
     builder.stats.dry_run = dry_run
+    builder.stats.timestamp = stamp.constant
     splitter = Splitter(builder.stats, max_split_requests)  # checks the limit
 
     reasons = validate(plan, frame)
+    if sync is not None:
+        timed = np.setdiff1d(np.arange(len(frame)), np.fromiter(reasons, dtype=np.int64))
+        for position in untimed_rows(plan, frame, timed).tolist():
+            reasons[position] = _UNTIMED
     if reasons:
         if errors == "raise":
             failures = pd.DataFrame(
@@ -241,13 +250,20 @@ def run(
             builder.mark(position, Status.INVALID, reason)
     invalid = np.fromiter(reasons, dtype=np.int64, count=len(reasons))
     valid = np.setdiff1d(np.arange(len(frame)), invalid, assume_unique=True)
+    # Only the last valid row of a person or object is sent (pandas_cio.supersede).
+    replaced = superseded(plan, frame, valid)
+    if len(replaced.rows):
+        builder.mark(replaced.rows, Status.SUPERSEDED)
+        builder.error[replaced.rows] = np.asarray(replaced.reasons, dtype=object)
+        valid = np.setdiff1d(valid, replaced.rows, assume_unique=True)
 
     own_client = client is None and not dry_run
     if own_client:
         client = Client()
     max_call = client.max_call_bytes if client else MAX_CALL_BYTES
     max_body = client.max_batch_bytes if client else MAX_BATCH_BYTES
-    runs = _encoded_runs(frame, Encoder(plan), valid, builder, max_call, chunk_rows)
+    encoder = Encoder(plan, untimed_ms=stamp.untimed_ms)
+    runs = _encoded_runs(frame, encoder, valid, builder, max_call, chunk_rows)
     if sync is not None:
         calls = sync.changed(_pairs(runs), builder)
         batches = _counted(pack(calls, max_batch_bytes=max_body), builder)
@@ -289,7 +305,7 @@ def run(
             client.close()
         if sync is not None:
             sync.close()
-    _warn_duplicates(builder)
+    explain_unsent(builder, replaced, frame.index)
     result = builder.build()
     counts = result["status"].value_counts()
     logger.info("cio.%s: %s", op.name, ", ".join(f"{k} {v}" for k, v in counts.items() if v))

@@ -261,6 +261,8 @@ class SendReport:
         line = f"{name}: {counts[Status.SENT]:,} of {self.rows:,} rows sent"
         if counts[Status.UNCHANGED]:
             line += f", {counts[Status.UNCHANGED]:,} unchanged"
+        if counts[Status.SUPERSEDED]:
+            line += f", {counts[Status.SUPERSEDED]:,} superseded by later rows"
         return line
 
     def to_dict(self) -> dict[str, Any]:

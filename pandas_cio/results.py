@@ -27,6 +27,11 @@ report, ``report.ok``, the CLI's ``--rejects`` file and exit status) reads
     Valid and encoded; nothing was sent because ``dry_run=True``.
 ``unchanged``
     Skipped because a ledger records the same call as delivered.
+``superseded``
+    Not sent because a later row of the frame sets the same person, object
+    or relationship (``identify`` and ``group`` calls); ``error`` names that
+    row. Only the last row of each is sent, so an older row cannot overwrite
+    a newer one by arriving last.
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ class Status(StrEnum):
     >>> Status.SENT.ok, Status.REJECTED.ok
     (True, False)
     >>> sorted(s.value for s in Status if s.ok)
-    ['dry_run', 'sent', 'unchanged']
+    ['dry_run', 'sent', 'superseded', 'unchanged']
     """
 
     ok: bool
@@ -77,6 +82,8 @@ class Status(StrEnum):
     REJECTED = "rejected", False
     DRY_RUN = "dry_run", True
     UNCHANGED = "unchanged", True
+    # Done when its key's later row is: that row carries the key's state.
+    SUPERSEDED = "superseded", True
 
 
 _CODES = {status: code for code, status in enumerate(Status)}
@@ -105,6 +112,9 @@ class SendStats:
     retries: int = 0
     split_batches: int = 0
     dry_run: bool = False
+    # The timestamp every call carried, when it was one for the whole send
+    # (an event send stamped with its start time; see pandas_cio.stamping).
+    timestamp: str | None = None
     started: float = field(default_factory=time.monotonic)
     seconds: float = 0.0
 
@@ -121,6 +131,7 @@ class SendStats:
             "retries": self.retries,
             "split_batches": self.split_batches,
             "dry_run": self.dry_run,
+            "timestamp": self.timestamp,
             "seconds": round(self.seconds, 3),
             "rows_per_second": round(self.rows / self.seconds, 1) if self.seconds else None,
         }

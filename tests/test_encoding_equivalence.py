@@ -10,11 +10,11 @@ ids did not change.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import itertools
 import json
 import subprocess
 import sys
+from collections import Counter
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 
 from pandas_cio.batching import ENVELOPE_BYTES, MAX_BATCH_BYTES, Calls, pack, pack_runs
 from pandas_cio.encoding import EncodedSlice, Encoder
+from pandas_cio.message_ids import message_id_for
 from pandas_cio.operations import get_operation
 from pandas_cio.plan import make_plan
 from pandas_cio.values import JSON_OPTIONS, column_values, json_default
@@ -233,6 +234,7 @@ def test_identify_matches_an_independent_dict_per_row(
     user_ids = column_values(part["id"], "id")
     traits = {str(c): column_values(part[c], "json") for c in frame.columns if c != "id"}
     expected: dict[int, bytes] = {}
+    repeats: Counter[bytes] = Counter()
     for i, position in enumerate(positions.tolist()):
         call: dict[str, Any] = {"type": "identify"}
         if user_ids[i] is not None:
@@ -244,7 +246,10 @@ def test_identify_matches_an_independent_dict_per_row(
             content = orjson.dumps(call, default=json_default, option=JSON_OPTIONS)
         except TypeError:
             continue
-        digest = hashlib.blake2b(b"identify\x00" + content, digest_size=16).hexdigest()
+        # The k-th repeat of the same content gets its own id; no timestamp: time 0.
+        repeat = repeats[content]
+        repeats[content] += 1
+        digest = message_id_for("identify", content, 0, repeat)
         expected[position] = content[:-1] + b',"messageId":"' + digest.encode() + b'"}'
     assert dict(zip(fast.positions, fast.calls, strict=True)) == expected
     assert set(fast.invalid) == set(positions.tolist()) - set(expected)

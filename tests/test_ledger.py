@@ -538,7 +538,9 @@ def test_operations_have_separate_records(
     path = tmp_path / "ledger.sqlite"
     frame = people(10)
     frame.cio.identify(user_id="id", client=client, ledger=path)
-    result = frame.cio.track(user_id="id", event="Synced", client=client, ledger=path)
+    result = frame.cio.track(
+        user_id="id", event="Synced", timestamp="now", client=client, ledger=path
+    )
     assert (result["status"] == "sent").all()
 
 

@@ -12,10 +12,15 @@ from pandas_cio.testing import FakeCio
 
 
 def recorded(fake: FakeCio, result: pd.DataFrame) -> list[dict[str, Any]]:
-    """The calls the fake accepted, without messageId, after checking those ids."""
+    """The calls the fake accepted, without messageId and the send's own timestamp stamp."""
     sent = result[result["status"] == "sent"]
     assert fake.message_ids == sent["message_id"].tolist()
-    return [{k: v for k, v in call.items() if k != "messageId"} for call in fake.calls]
+    # Events sent without timestamp= carry the send's start (pandas_cio.stamping).
+    stamp = result.attrs["cio"]["timestamp"]
+    return [
+        {k: v for k, v in call.items() if k != "messageId" and (k, v) != ("timestamp", stamp)}
+        for call in fake.calls
+    ]
 
 
 @pytest.fixture

@@ -12,10 +12,15 @@ from pandas_cio.testing import FakeCio
 
 
 def recorded(fake: FakeCio, result: pd.DataFrame) -> list[dict[str, Any]]:
-    """The calls the fake accepted, without messageId, after checking those ids."""
+    """The calls the fake accepted, without messageId and the send's own timestamp stamp."""
     sent = result[result["status"] == "sent"]
     assert fake.message_ids == sent["message_id"].tolist()
-    return [{k: v for k, v in call.items() if k != "messageId"} for call in fake.calls]
+    # Events sent without timestamp= carry the send's start (pandas_cio.stamping).
+    stamp = result.attrs["cio"]["timestamp"]
+    return [
+        {k: v for k, v in call.items() if k != "messageId" and (k, v) != ("timestamp", stamp)}
+        for call in fake.calls
+    ]
 
 
 def test_page_sends_name_category_and_properties(
@@ -149,8 +154,12 @@ def test_people_actions_need_a_user_id() -> None:
 def test_people_action_is_the_same_operation_as_its_semantic_event() -> None:
     """df.cio.delete and semantic.customerio('User Deleted') send identical messageIds."""
     frame = pd.DataFrame({"id": ["u1", "u2"]})
-    direct = frame.cio.delete(user_id="id", dry_run=True)
-    semantic = frame.cio.semantic.customerio("User Deleted", user_id="id", dry_run=True)
+    # One timestamp for both: without it each send is stamped with its own start.
+    when = pandas_cio.lit("2026-05-01T09:00:00Z")
+    direct = frame.cio.delete(user_id="id", timestamp=when, dry_run=True)
+    semantic = frame.cio.semantic.customerio(
+        "User Deleted", user_id="id", timestamp=when, dry_run=True
+    )
     pd.testing.assert_series_equal(direct["message_id"], semantic["message_id"])
 
 

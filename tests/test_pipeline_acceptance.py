@@ -18,7 +18,7 @@ from pandas_cio.batching import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from pandas_cio.testing import FakeCio, Fault
 from pandas_cio.transport import default_retry
 
-STATUSES = {"sent", "invalid", "too_large", "failed", "dry_run", "unchanged"}
+STATUSES = {"sent", "invalid", "too_large", "failed", "dry_run", "unchanged", "superseded"}
 
 
 def _reject(name: str) -> Any:

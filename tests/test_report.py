@@ -217,7 +217,9 @@ def test_report_invariants(rows: list[tuple[Status, str]], top: int, keep_attrs:
     with_reason = int(result["error"].notna().sum())
     assert sum(r.rows for r in report.reasons) + report.other_reasons == with_reason
     assert len(report.reasons) <= top
-    assert report.ok == bool(np.isin(result["status"], ["sent", "dry_run", "unchanged"]).all())
+    assert report.ok == bool(
+        np.isin(result["status"], ["sent", "dry_run", "unchanged", "superseded"]).all()
+    )
     text = str(report)
     for status, count in report.counts.items():
         if count:

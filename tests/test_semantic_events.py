@@ -160,6 +160,8 @@ def test_every_event_lands_where_the_catalogue_says(name: str, fake: FakeCio) ->
     assert result["status"].tolist() == ["sent", "invalid"]
     (call,) = fake.calls
     assert call.pop("messageId") == result.loc[0, "message_id"]
+    # Sent without timestamp=, the event carries the send's start (pandas_cio.stamping).
+    assert call.pop("timestamp") == result.attrs["cio"]["timestamp"]
     assert call == expected
 
 

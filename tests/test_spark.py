@@ -279,6 +279,9 @@ def _minimal_args(op: Operation) -> dict[str, Any]:
         args["user_id"] = "uid"
     elif op.identity == "anonymous":
         args["anonymous_id"] = "uid"
+    if any(role.arg == "timestamp" for role in op.roles):
+        # One time on both sides: events without one are stamped by each send.
+        args["timestamp"] = "at"
     for role in op.roles:
         if role.required and role.arg not in args:
             if role.kind == "enum":
@@ -364,11 +367,22 @@ def test_a_file_stream_is_sent_once_per_row_even_when_replayed(
     source.mkdir()
     for part in range(3):
         pd.DataFrame(
-            {"uid": [f"u{part}-{i}" for i in range(40)], "sku": "A-1", "n": range(40)}
+            {
+                "uid": [f"u{part}-{i}" for i in range(40)],
+                "sku": "A-1",
+                "n": range(40),
+                "at": pd.Timestamp("2026-01-01T00:00:00Z"),
+            }
         ).to_parquet(source / f"part-{part}.parquet")
     results = tmp_path / "statuses"
     send = cio_spark.foreach_batch(
-        "track", user_id="uid", event="Item Viewed", results_path=str(results), client=cio_client
+        "track",
+        user_id="uid",
+        event="Item Viewed",
+        # A replayed micro-batch keeps its ids only when its events carry their time.
+        timestamp="at",
+        results_path=str(results),
+        client=cio_client,
     )
     assert cio_fake.api_key not in repr(send)
 

@@ -9,6 +9,7 @@ instead of a Python traceback wrapped in a Java one from every executor.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -31,6 +32,7 @@ from ..errors import ColumnError, ConfigurationError
 from ..operations import Operation, get_operation
 from ..plan import Missing, PayloadSpec, make_plan
 from ..roles import Col, Lit, resolve_column, resolve_value
+from ..stamping import resolve as resolve_timestamp
 from ._settings import ClientSettings, share_rate
 from ._task import RESULT_COLUMNS, PartitionSender
 
@@ -103,10 +105,15 @@ def _resolve_args(op: Operation, empty: pd.DataFrame, args: Mapping[str, Any]) -
 
     Executors then get explicit :class:`Col`/:class:`Lit` values, so a string
     that is a constant here is a constant there, whatever columns a partition has.
+    Events without ``timestamp=`` are stamped here too (pandas_cio.stamping):
+    one stamp for the whole job, so a retried task re-sends the same ids.
     """
+    stamp = resolve_timestamp(op, empty, args, started=dt.datetime.now(dt.UTC), ledger=False)
     resolved: dict[str, Any] = {}
+    if stamp.constant is not None:
+        resolved["timestamp"] = Lit(stamp.constant)
     roles = {role.arg: role for role in op.roles}
-    for name, value in args.items():
+    for name, value in stamp.args.items():
         role = roles.get(name)
         if value is None or role is None:
             resolved[name] = value  # make_plan reports unknown arguments

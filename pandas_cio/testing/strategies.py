@@ -32,7 +32,7 @@ the matching keyword arguments.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -43,6 +43,9 @@ from pandas_cio.operations import Operation
 from pandas_cio.plan import CallPlan, Source
 from pandas_cio.roles import Col, col
 from pandas_cio.schemas import plan_for, resolve_operation
+from pandas_cio.stamping import STATE_CALL_TYPES
+from pandas_cio.supersede import KEY_PATHS
+from pandas_cio.values import column_values
 
 __all__ = [
     "INVALID_KINDS",
@@ -242,6 +245,31 @@ def _row(draw: st.DrawFn, plan: CallPlan, columns: dict[Hashable, Source]) -> di
     return row
 
 
+def _key_of(plan: CallPlan) -> Callable[[dict[Hashable, Any]], Hashable] | None:
+    """The person or object a drawn row sets (identify, group), to draw each once.
+
+    Two rows of one key would make the earlier one ``superseded``
+    (:mod:`pandas_cio.supersede`), not accepted; events have no key.
+    """
+    if plan.operation.call_type not in STATE_CALL_TYPES:
+        return None
+    sources = {s.path: s for s in plan.sources if s.path in KEY_PATHS.values()}
+
+    def part(row: dict[Hashable, Any], name: str) -> Any:
+        source = sources.get(KEY_PATHS[name])
+        if source is None:
+            return None
+        value = source.value if source.is_constant else row.get(source.column)
+        return column_values(pd.Series([value], dtype=object), "id")[0]
+
+    def key(row: dict[Hashable, Any]) -> Hashable:
+        user = part(row, "user")
+        anonymous = part(row, "anonymous") if user is None else None
+        return (user, anonymous, part(row, "type") or "1", part(row, "object"))
+
+    return key
+
+
 def _frame(rows: Sequence[dict[Hashable, Any]], columns: Iterable[Hashable]) -> pd.DataFrame:
     names = list(columns)
     # Built column by column so that pandas infers each column's dtype, as it
@@ -253,6 +281,9 @@ def valid_frames(
     operation: str, *, min_rows: int = 0, max_rows: int = 8, **arguments: Any
 ) -> st.SearchStrategy[pd.DataFrame]:
     """Draw frames whose every row ``operation`` accepts.
+
+    For ``identify`` and object operations each person or object appears
+    once: a repeat would make its earlier row ``superseded``.
 
     Parameters
     ----------
@@ -271,7 +302,9 @@ def valid_frames(
     """
     _, plan = _layout(operation, arguments)
     columns = _columns(plan)
-    rows = st.lists(_row(plan, columns), min_size=min_rows, max_size=max_rows)
+    rows = st.lists(
+        _row(plan, columns), min_size=min_rows, max_size=max_rows, unique_by=_key_of(plan)
+    )
     return rows.map(lambda drawn: _frame(drawn, columns))
 
 
@@ -366,7 +399,14 @@ def invalid_frames(
 
     @st.composite
     def draw_frame(draw: st.DrawFn) -> InvalidFrame:
-        rows = draw(st.lists(_row(plan, columns), min_size=max(min_rows, 1), max_size=max_rows))
+        rows = draw(
+            st.lists(
+                _row(plan, columns),
+                min_size=max(min_rows, 1),
+                max_size=max_rows,
+                unique_by=_key_of(plan),
+            )
+        )
         broken_rows = draw(
             st.lists(st.sampled_from(range(len(rows))), min_size=1, max_size=len(rows), unique=True)
         )
