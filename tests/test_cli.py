@@ -599,6 +599,10 @@ def test_semantic_ecommerce_sends_a_parquet_products_array(
     assert properties["c1"]["placed"] == "2024-05-03T08:00:00.000Z"
     # The same calls as the accessor sends (pyarrow-backed: pandas' numpy
     # conversion turns integers beside a null in a struct into floats).
+    # Events are stamped with the send's start: give the dry run the CLI's stamp.
+    stamp = pandas_cio.lit(cio_fake.calls[0]["timestamp"])
     frame = pd.read_parquet(orders_parquet, dtype_backend="pyarrow")
-    expected = frame.cio.semantic.ecommerce("Order Completed", user_id="customer", dry_run=True)
+    expected = frame.cio.semantic.ecommerce(
+        "Order Completed", user_id="customer", timestamp=stamp, dry_run=True
+    )
     assert sorted(expected["message_id"]) == sorted(cio_fake.message_ids)
