@@ -19,8 +19,15 @@ OFF = "(journeys=False turns this check off)"
 
 
 def calls(fake: FakeCio) -> list[dict[str, Any]]:
-    """The calls the fake accepted, without their messageIds."""
-    return [{k: v for k, v in call.items() if k != "messageId"} for call in fake.calls]
+    """The calls the fake accepted, without their messageIds and the send's own stamp.
+
+    No test here passes ``timestamp=``, so every ``timestamp`` is the stamp an
+    event send puts on its calls (see :mod:`pandas_cio.stamping`).
+    """
+    return [
+        {k: v for k, v in call.items() if k not in ("messageId", "timestamp")}
+        for call in fake.calls
+    ]
 
 
 # Application Installed / Opened / Uninstalled ---------------------------------

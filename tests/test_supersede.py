@@ -85,7 +85,9 @@ def test_a_later_row_too_large_to_send_says_so_on_the_earlier(
 ) -> None:
     """When the row sent instead is too large, the superseded row's reason says it was not sent."""
     people = pd.DataFrame({"id": ["u1", "u1"], "bio": ["short", "x" * 40_000]})
-    result = people.cio.identify(user_id="id", client=cio_client)
+    # journeys=False: with the Journeys checks a 40 KB attribute is invalid
+    # (over 1,000 bytes), and an invalid row supersedes nothing.
+    result = people.cio.identify(user_id="id", journeys=False, client=cio_client)
     assert result["status"].tolist() == ["superseded", "too_large"]
     assert result.loc[0, "error"].endswith(
         "; row 1 was not sent either (too_large): fix it and send again"
@@ -164,3 +166,14 @@ def test_drawn_valid_frames_have_each_key_once(operation: str, data: st.DataObje
     frame = data.draw(valid_frames(operation, max_rows=8))
     result = run(frame, operation, arguments_for(operation), dry_run=True, progress=False)
     assert (result["status"] == "dry_run").all(), result["error"].dropna().tolist()
+
+
+def test_an_invalid_later_row_leaves_the_earlier_row_to_be_sent(
+    cio_fake: FakeCio, cio_client: pandas_cio.Client
+) -> None:
+    """A later row that breaks a Journeys limit supersedes nothing: the valid earlier row goes."""
+    people = pd.DataFrame({"id": ["u1", "u1"], "bio": ["short", "x" * 1_001]})
+    result = people.cio.identify(user_id="id", client=cio_client)
+    assert result["status"].tolist() == ["sent", "invalid"]
+    assert "bio" in result.loc[1, "error"]
+    assert cio_fake.journeys.person("u1")["bio"] == "short"
