@@ -2,9 +2,14 @@
 
 Each test sends a small frame through the library against :class:`FakeCio` and
 reads :attr:`FakeCio.journeys`, the model of the Journeys destination's default
-actions. The tests marked ``xfail(strict=True)`` are the losses of issue 11:
-they assert the behaviour after the fix and flip to passing (then fail as
-XPASS, to be unmarked) when the named stream lands its change.
+actions. The losses of issue 11 are tested as fixed: where an argument is
+missing altogether or a constant is wrong, the call raises before anything is
+sent; where a column holds a bad or missing value in some rows, those rows are
+``invalid`` naming the column and the others land. Each check is also tested
+with ``journeys=False``, which sends the frame and shows what the Journeys model
+does with it. The tests still marked ``xfail(strict=True)`` assert the
+behaviour after a fix not yet merged and flip to passing (then fail as XPASS,
+to be unmarked) when the named stream lands its change.
 """
 
 from __future__ import annotations
@@ -17,7 +22,9 @@ import pytest
 
 import pandas_cio  # noqa: F401  (registers df.cio)
 from pandas_cio import Client
-from pandas_cio.testing import Deletion, FakeCio, Merge, Suppression
+from pandas_cio.errors import ColumnError, UnknownEventError
+from pandas_cio.plan import RESERVED_EVENTS
+from pandas_cio.testing import Deletion, Dropped, FakeCio, Merge, Suppression
 
 JAN2 = "2024-01-02T00:00:00Z"
 JAN2_UNIX = 1704153600
@@ -32,6 +39,7 @@ METRICS = (
     "deferred",
 )
 ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
+OFF = re.escape("journeys=False turns this check off")
 
 
 def frame(**columns: list[Any]) -> pd.DataFrame:
@@ -45,6 +53,13 @@ def statuses(result: pd.DataFrame) -> list[str]:
 def error_of(result: pd.DataFrame, row: int = 0) -> str:
     value = result["error"].iloc[row]
     return "" if pd.isna(value) else str(value)
+
+
+def dropped_by(fake: FakeCio, action: str) -> Dropped:
+    """The one call the Journeys model dropped, checked to be dropped by ``action``."""
+    (dropped,) = fake.journeys.dropped
+    assert (dropped.by, dropped.action) == ("journeys", action)
+    return dropped
 
 
 def xfail(loss: str, stream: str) -> pytest.MarkDecorator:
@@ -180,7 +195,6 @@ def test_objects_upsert_creates_the_object(fake: FakeCio, client: Client) -> Non
     assert ("1", "acme") in fake.journeys.objects
 
 
-@xfail("objects.upsert attributes lost (not in traits.objectAttributes)", "checks")
 def test_objects_upsert_attributes_land(fake: FakeCio, client: Client) -> None:
     """Every attribute column lands on the object."""
     accounts = frame(account=["acme"], plan=["enterprise"], seats=[40], since=[JAN2])
@@ -246,18 +260,41 @@ def test_devices_delete_removes_the_device(fake: FakeCio, client: Client) -> Non
     assert [d.target for d in fake.journeys.deletions] == [("u1", "t1")]
 
 
-@xfail("devices.register without platform is dropped by the destination", "checks")
-def test_devices_register_without_platform_is_invalid(fake: FakeCio, client: Client) -> None:
-    """A device without a platform never lands, so the row is not sent, naming platform."""
-    result = frame(uid=["u1"], tok=["t1"]).cio.devices.register(
-        user_id="uid", token="tok", client=client
-    )
-    assert fake.journeys.devices or (
-        statuses(result) != ["sent"] and "platform" in error_of(result)
-    )
+def test_devices_register_without_platform_raises(fake: FakeCio, client: Client) -> None:
+    """devices.register() without platform= raises, naming it, and sends nothing."""
+    phones = frame(uid=["u1"], tok=["t1"])
+    with pytest.raises(
+        ColumnError, match=rf"devices\.register\(\) needs platform=.*context\.device\.type.*{OFF}"
+    ):
+        phones.cio.devices.register(user_id="uid", token="tok", client=client)
+    assert fake.requests == []
 
 
-@xfail("context= merged one level deep", "checks")
+def test_devices_register_platform_gap_is_invalid(fake: FakeCio, client: Client) -> None:
+    """A row with no value in the platform column is invalid, naming it; the others land."""
+    phones = frame(uid=["u1", "u2", "u3"], tok=["t1", "t2", "t3"], os=["ios", None, "android"])
+    result = phones.cio.devices.register(user_id="uid", token="tok", platform="os", client=client)
+    assert statuses(result) == ["sent", "invalid", "sent"]
+    assert "'os'" in error_of(result, 1) and "platform" in error_of(result, 1)
+    assert {k: d.platform for k, d in fake.journeys.devices.items()} == {
+        ("u1", "t1"): "ios",
+        ("u3", "t3"): "android",
+    }
+
+
+def test_devices_register_without_platform_journeys_off(fake: FakeCio, client: Client) -> None:
+    """journeys=False sends the device without a type; Journeys drops it, naming the field."""
+    phones = frame(uid=["u1"], tok=["t1"])
+    result = phones.cio.devices.register(user_id="uid", token="tok", journeys=False, client=client)
+    assert statuses(result) == ["sent"]
+    assert [c["context"]["device"] for c in fake.calls] == [{"token": "t1"}]
+    # The createUpdateDevice action needs context.device.type: no device lands.
+    assert fake.journeys.devices == {}
+    dropped = dropped_by(fake, "createUpdateDevice")
+    assert "context.device.type" in dropped.reason
+    assert dropped.message_id == result["message_id"].iloc[0]
+
+
 def test_context_is_merged_deeply(fake: FakeCio, client: Client) -> None:
     """A context= device member joins the token and platform instead of replacing them."""
     phones = frame(uid=["u1"], tok=["t1"], os=["ios"])
@@ -351,81 +388,220 @@ def test_semantic_customerio_device_and_delivery(fake: FakeCio, client: Client) 
 # Losses at the destination (issue 11)
 
 
-@xfail("Application Installed without token/type never makes a device", "checks")
-def test_app_installed_needs_device_fields(fake: FakeCio, client: Client) -> None:
-    """An app event whose device action cannot run is not sent, naming the token."""
-    result = frame(u=["u1"], version=["1.0"]).cio.semantic.mobile(
-        "Application Installed", user_id="u", client=client
+def test_app_installed_without_token_raises(fake: FakeCio, client: Client) -> None:
+    """An app install without token= raises, naming the event and token=; nothing is sent."""
+    installs = frame(u=["u1"], version=["1.0"])
+    with pytest.raises(
+        ColumnError, match=rf"Application Installed.*needs token=.*context\.device\.token.*{OFF}"
+    ):
+        installs.cio.semantic.mobile("Application Installed", user_id="u", client=client)
+    assert fake.requests == []
+
+
+def test_app_installed_token_gap_is_invalid(fake: FakeCio, client: Client) -> None:
+    """A row with no value in the token column is invalid, naming it; the others make devices."""
+    installs = frame(u=["u1", "u2"], tok=["t1", None], os=["ios", "ios"], version=["1.0", "1.0"])
+    result = installs.cio.semantic.mobile(
+        "Application Installed", user_id="u", token="tok", platform="os", client=client
     )
-    assert fake.journeys.devices or (statuses(result) != ["sent"] and "token" in error_of(result))
+    assert statuses(result) == ["sent", "invalid"]
+    assert "'tok'" in error_of(result, 1) and "token" in error_of(result, 1)
+    assert list(fake.journeys.devices) == [("u1", "t1")]
+    assert [e.person for e in fake.journeys.events()] == ["u1"]
 
 
-@xfail("anonymous Application Opened can never reach the device action", "checks")
-def test_anonymous_app_event_is_invalid(fake: FakeCio, client: Client) -> None:
-    """The device actions need a user id: an anonymous app event is not sent, naming user_id."""
+def test_app_installed_without_token_journeys_off(fake: FakeCio, client: Client) -> None:
+    """journeys=False sends the install; the event lands but no device does, with a reason."""
+    installs = frame(u=["u1"], version=["1.0"])
+    result = installs.cio.semantic.mobile(
+        "Application Installed", user_id="u", journeys=False, client=client
+    )
+    assert statuses(result) == ["sent"]
+    # Journeys records the event, and its createUpdateDevice action drops the device.
+    assert [(e.name, e.data) for e in fake.journeys.events("u1")] == [
+        ("Application Installed", {"version": "1.0"})
+    ]
+    assert fake.journeys.devices == {}
+    assert "context.device.token" in dropped_by(fake, "createUpdateDevice").reason
+
+
+def test_anonymous_app_event_raises(fake: FakeCio, client: Client) -> None:
+    """The device actions need a user id: anonymous_id= on an app event raises, sending nothing."""
+    with pytest.raises(ColumnError, match=rf"cannot take anonymous_id=.*send user_id=.*{OFF}"):
+        frame(a=["an1"]).cio.semantic.mobile("Application Opened", anonymous_id="a", client=client)
+    assert fake.requests == []
+
+
+def test_app_event_user_gap_is_invalid(fake: FakeCio, client: Client) -> None:
+    """A row with no value in the user id column is invalid, naming it; the others land."""
+    opens = frame(uid=["u1", None], tok=["t1", "t2"], os=["ios", "android"])
+    result = opens.cio.semantic.mobile(
+        "Application Opened", user_id="uid", token="tok", platform="os", client=client
+    )
+    assert statuses(result) == ["sent", "invalid"] and "uid" in error_of(result, 1)
+    assert list(fake.journeys.devices) == [("u1", "t1")]
+
+
+def test_anonymous_app_event_journeys_off(fake: FakeCio, client: Client) -> None:
+    """journeys=False sends it; it lands as an anonymous event, and no device lands."""
     result = frame(a=["an1"]).cio.semantic.mobile(
-        "Application Opened", anonymous_id="a", client=client
+        "Application Opened", anonymous_id="a", journeys=False, client=client
     )
-    assert statuses(result) != ["sent"] and "user_id" in error_of(result)
+    assert statuses(result) == ["sent"]
+    assert [(e.name, e.anonymous_id) for e in fake.journeys.events("an1")] == [
+        ("Application Opened", "an1")
+    ]
+    assert fake.journeys.devices == {}
+    assert "userId" in dropped_by(fake, "createUpdateDevice").reason
 
 
-@xfail("page without url is dropped by the destination", "checks")
-def test_page_without_url_is_invalid(fake: FakeCio, client: Client) -> None:
-    """A page row without a url never lands, so it is not sent, naming url."""
-    result = frame(uid=["u1"], title=["Pricing"]).cio.page(
-        user_id="uid", name="Pricing", client=client
-    )
-    assert fake.journeys.page_views or (statuses(result) != ["sent"] and "url" in error_of(result))
+def test_page_without_url_raises(fake: FakeCio, client: Client) -> None:
+    """page() with no url= and no url column raises, naming url=; nothing is sent."""
+    views = frame(uid=["u1"], title=["Pricing"])
+    with pytest.raises(ColumnError, match=rf"page\(\) needs url= \(or a column 'url'\).*{OFF}"):
+        views.cio.page(user_id="uid", name="Pricing", client=client)
+    assert fake.requests == []
 
 
-@xfail("screen without name is dropped by the destination", "checks")
+@pytest.mark.parametrize(("column", "args"), [("url", {}), ("address", {"url": "address"})])
+def test_page_url_gap_is_invalid(
+    fake: FakeCio, client: Client, column: str, args: dict[str, str]
+) -> None:
+    """A row with no url is invalid, naming the column; the others land named by their url."""
+    urls = ["https://x.io/a", None, "https://x.io/c"]
+    views = frame(uid=["u1", "u2", "u3"], **{column: urls})
+    result = views.cio.page(user_id="uid", client=client, **args)
+    assert statuses(result) == ["sent", "invalid", "sent"]
+    assert f"column {column!r}" in error_of(result, 1)
+    assert [(v.name, v.person) for v in fake.journeys.page_views] == [
+        ("https://x.io/a", "u1"),
+        ("https://x.io/c", "u3"),
+    ]
+
+
+def test_page_without_url_journeys_off(fake: FakeCio, client: Client) -> None:
+    """journeys=False sends the page without a url; Journeys drops it, naming properties.url."""
+    views = frame(uid=["u1"], title=["Pricing"])
+    result = views.cio.page(user_id="uid", name="Pricing", journeys=False, client=client)
+    assert statuses(result) == ["sent"]
+    assert [c["properties"] for c in fake.calls] == [{"title": "Pricing"}]
+    assert fake.journeys.page_views == []
+    dropped = dropped_by(fake, "trackPageView")
+    assert "properties.url" in dropped.reason
+    assert dropped.message_id == result["message_id"].iloc[0]
+
+
+def test_screen_without_name_raises(fake: FakeCio, client: Client) -> None:
+    """screen() without name= raises, naming name=; nothing is sent."""
+    with pytest.raises(ColumnError, match=rf"screen\(\) needs name=.*{OFF}"):
+        frame(uid=["u1"], tab=["privacy"]).cio.screen(user_id="uid", client=client)
+    assert fake.requests == []
+
+
 def test_screen_without_name_is_invalid(fake: FakeCio, client: Client) -> None:
     """A screen row whose name is missing is not sent, naming the name column."""
     views = frame(uid=["u1", "u2"], screen_name=["Home", None])
     result = views.cio.screen(user_id="uid", name="screen_name", client=client)
-    assert statuses(result)[0] == "sent" and [v.person for v in fake.journeys.screen_views] == [
-        "u1"
-    ]
-    assert statuses(result)[1] != "sent" and "screen_name" in error_of(result, 1)
+    assert statuses(result) == ["sent", "invalid"] and "screen_name" in error_of(result, 1)
+    assert [(v.name, v.person) for v in fake.journeys.screen_views] == [("Home", "u1")]
 
 
-@xfail("Group Deleted reaches no delete action (it is a custom event)", "checks")
-def test_group_deleted_deletes_or_points_to_objects_delete(fake: FakeCio, client: Client) -> None:
-    """Group Deleted either deletes the object or is refused, pointing to a delete method."""
+def test_screen_name_gap_journeys_off(fake: FakeCio, client: Client) -> None:
+    """journeys=False sends both rows; Journeys drops the nameless screen view with a reason."""
+    views = frame(uid=["u1", "u2"], screen_name=["Home", None])
+    result = views.cio.screen(user_id="uid", name="screen_name", journeys=False, client=client)
+    assert statuses(result) == ["sent", "sent"]
+    assert [(v.name, v.person) for v in fake.journeys.screen_views] == [("Home", "u1")]
+    dropped = dropped_by(fake, "trackScreenView")
+    assert "name" in dropped.reason and dropped.message_id == result["message_id"].iloc[1]
+
+
+def test_group_deleted_raises_pointing_to_objects_delete(fake: FakeCio, client: Client) -> None:
+    """Group Deleted is refused before sending, pointing to objects.delete; the object stays."""
     frame(account=["acme"]).cio.objects.upsert(object_id="account", object_type_id=1, client=client)
-    result = frame(account=["acme"]).cio.semantic.customerio(
-        "Group Deleted", object_id="account", object_type_id=1, client=client
-    )
-    deleted = ("1", "acme") not in fake.journeys.objects
-    assert deleted or (statuses(result) != ["sent"] and "delete" in error_of(result))
+    sent_before = len(fake.requests)
+    with pytest.raises(
+        UnknownEventError, match=r"'Group Deleted' deletes nothing.*df\.cio\.objects\.delete\("
+    ):
+        frame(account=["acme"]).cio.semantic.customerio(
+            "Group Deleted", object_id="account", object_type_id=1, client=client
+        )
+    assert len(fake.requests) == sent_before
+    assert ("1", "acme") in fake.journeys.objects and fake.journeys.deletions == []
 
 
-RESERVED = [
-    "User Deleted",
-    "User Suppressed",
-    "User Unsuppressed",
-    "Device Created or Updated",
-    "Device Deleted",
-    "Object Deleted",
-    "Relationship Deleted",
-    "Application Installed",
-    "Application Opened",
-    "Application Uninstalled",
-    "Report Delivery Event",
-]
+# The method each reserved name points to, as track() refuses it.
+RESERVED = {
+    "User Deleted": "df.cio.delete(",
+    "User Suppressed": "df.cio.suppress(",
+    "User Unsuppressed": "df.cio.unsuppress(",
+    "Device Created or Updated": "df.cio.devices.register(",
+    "Device Deleted": "df.cio.devices.delete(",
+    "Object Deleted": "df.cio.objects.delete(",
+    "Relationship Deleted": "df.cio.objects.unrelate(",
+    "Group Deleted": "df.cio.objects.delete(",
+    "Application Installed": "df.cio.semantic.mobile('Application Installed'",
+    "Application Opened": "df.cio.semantic.mobile('Application Opened'",
+    "Application Uninstalled": "df.cio.semantic.mobile('Application Uninstalled'",
+    "Report Delivery Event": "df.cio.semantic.customerio('Report Delivery Event'",
+}
 
 
-@xfail("reserved names in plain track() delete, suppress or drop", "checks")
+def test_reserved_names_are_the_library_s() -> None:
+    """The names tested here are exactly the ones the library refuses in track()."""
+    assert set(RESERVED) == set(RESERVED_EVENTS)
+
+
 @pytest.mark.parametrize("name", RESERVED)
-def test_plain_track_refuses_reserved_names(fake: FakeCio, client: Client, name: str) -> None:
-    """track() with a reserved event name is invalid, and the person is untouched."""
-    frame(uid=["u1"], plan=["pro"]).cio.identify(user_id="uid", client=client)
-    result = frame(uid=["u1"]).cio.track(user_id="uid", event=name, client=client)
-    assert statuses(result) == ["invalid"] and "event" in error_of(result).lower()
-    assert fake.journeys.person("u1") == {"plan": "pro"} and fake.journeys.deletions == []
+def test_plain_track_raises_on_a_reserved_name(fake: FakeCio, client: Client, name: str) -> None:
+    """track(event=<reserved name>) raises with the method to use, and sends nothing."""
+    with pytest.raises(
+        ColumnError,
+        match=rf"track\(event={re.escape(repr(name))}\).*{re.escape(RESERVED[name])}.*{OFF}",
+    ):
+        frame(uid=["u1"]).cio.track(user_id="uid", event=name, client=client)
+    assert fake.requests == []
 
 
-@xfail("Report Delivery Event refused by the library", "checks")
+@pytest.mark.parametrize("name", RESERVED)
+def test_plain_track_reserved_name_in_a_column_is_invalid(
+    fake: FakeCio, client: Client, name: str
+) -> None:
+    """A reserved name in an event column makes its row invalid with the pointer; others land."""
+    frame(uid=["u1", "u2"], plan=["pro", "free"]).cio.identify(user_id="uid", client=client)
+    events = frame(uid=["u1", "u2"], ev=["Signed Up", name])
+    result = events.cio.track(user_id="uid", event="ev", client=client)
+    assert statuses(result) == ["sent", "invalid"] and RESERVED[name] in error_of(result, 1)
+    assert [c["event"] for c in fake.calls if c["type"] == "track"] == ["Signed Up"]
+    assert [(e.name, e.person) for e in fake.journeys.events()] == [("Signed Up", "u1")]
+    assert fake.journeys.people == {"u1": {"plan": "pro"}, "u2": {"plan": "free"}}
+    assert fake.journeys.deletions == [] and fake.journeys.suppressions == []
+    assert fake.journeys.devices == {} and fake.journeys.delivery_metrics == []
+
+
+def test_plain_track_user_deleted_journeys_off_deletes(fake: FakeCio, client: Client) -> None:
+    """journeys=False sends track(event="User Deleted"): Journeys deletes the person."""
+    frame(uid=["u1", "u2"], plan=["pro", "free"]).cio.identify(user_id="uid", client=client)
+    result = frame(uid=["u1"]).cio.track(
+        user_id="uid", event="User Deleted", journeys=False, client=client
+    )
+    assert statuses(result) == ["sent"]
+    # Not dropped: the deletePerson action takes it, as the check warned.
+    assert fake.journeys.deletions == [Deletion("person", ("u1",), result["message_id"].iloc[0])]
+    assert list(fake.journeys.people) == ["u2"] and fake.journeys.events() == []
+
+
+def test_plain_track_group_deleted_journeys_off_is_an_event(fake: FakeCio, client: Client) -> None:
+    """journeys=False sends track(event="Group Deleted"): it lands as a custom event only."""
+    frame(account=["acme"]).cio.objects.upsert(object_id="account", object_type_id=1, client=client)
+    result = frame(uid=["u1"]).cio.track(
+        user_id="uid", event="Group Deleted", journeys=False, client=client
+    )
+    assert statuses(result) == ["sent"]
+    assert [(e.name, e.person) for e in fake.journeys.events()] == [("Group Deleted", "u1")]
+    assert ("1", "acme") in fake.journeys.objects and fake.journeys.deletions == []
+
+
 def test_report_delivery_event_without_person_lands(fake: FakeCio, client: Client) -> None:
     """Every metric is accepted without a person, with actionName and actionValue."""
     report = frame(
@@ -462,35 +638,76 @@ def test_message_ids_are_ulids(fake: FakeCio, client: Client) -> None:
 # Journeys limits
 
 
-@xfail("more than 300 attributes in one identify", "checks")
 def test_identify_over_300_attributes_is_invalid(fake: FakeCio, client: Client) -> None:
-    """An identify row with 301 traits is not sent, saying so."""
-    wide = frame(uid=["u1"], **{f"t{i}": [i] for i in range(301)})
+    """A row with 301 traits is invalid, saying so; a row with 300 lands whole."""
+    wide = frame(uid=["u1", "u2"], **{f"t{i}": [i, i if i < 300 else None] for i in range(301)})
     result = wide.cio.identify(user_id="uid", client=client)
-    assert statuses(result) != ["sent"] and "300" in error_of(result)
+    assert statuses(result) == ["invalid", "sent"] and "300 attributes" in error_of(result)
+    assert list(fake.journeys.people) == ["u2"] and len(fake.journeys.person("u2") or {}) == 300
 
 
-@xfail("attribute names over 150 bytes", "checks")
 def test_long_attribute_name_is_invalid(fake: FakeCio, client: Client) -> None:
-    """A trait column whose name is over 150 bytes makes the row invalid."""
+    """A trait column whose name is over 150 bytes makes the row invalid; nothing is sent."""
     result = frame(uid=["u1"], **{"n" * 151: ["v"]}).cio.identify(user_id="uid", client=client)
-    assert statuses(result) != ["sent"] and "150" in error_of(result)
+    assert statuses(result) == ["invalid"] and "150 bytes" in error_of(result)
+    assert fake.requests == []
 
 
-@xfail("attribute values over 1,000 bytes", "checks")
+def test_long_attribute_name_journeys_off(fake: FakeCio, client: Client) -> None:
+    """journeys=False sends it; Journeys drops the whole identify, saying why."""
+    result = frame(uid=["u1"], **{"n" * 151: ["v"]}).cio.identify(
+        user_id="uid", journeys=False, client=client
+    )
+    assert statuses(result) == ["sent"] and fake.journeys.people == {}
+    assert "150 bytes" in dropped_by(fake, "createUpdatePerson").reason
+
+
 def test_long_attribute_value_is_invalid(fake: FakeCio, client: Client) -> None:
     """A trait over 1,000 bytes makes its row invalid, naming the column; others are sent."""
     people = frame(uid=["u1", "u2"], bio=["é" * 501, "short"])
     result = people.cio.identify(user_id="uid", client=client)
     assert statuses(result) == ["invalid", "sent"] and "bio" in error_of(result)
-    assert list(fake.journeys.people) == ["u2"]
+    assert fake.journeys.people == {"u2": {"bio": "short"}}
 
 
-@xfail("event names over 100 bytes", "checks")
-def test_long_event_name_is_invalid(fake: FakeCio, client: Client) -> None:
-    """An event name over 100 bytes is invalid, naming the event."""
-    result = frame(uid=["u1"]).cio.track(user_id="uid", event="E" * 101, client=client)
-    assert statuses(result) != ["sent"] and "event" in error_of(result)
+def test_long_attribute_value_journeys_off(fake: FakeCio, client: Client) -> None:
+    """journeys=False sends both rows; Journeys drops the long one, naming the attribute."""
+    people = frame(uid=["u1", "u2"], bio=["é" * 501, "short"])
+    result = people.cio.identify(user_id="uid", journeys=False, client=client)
+    assert statuses(result) == ["sent", "sent"]
+    assert fake.journeys.people == {"u2": {"bio": "short"}}
+    assert "'bio'" in dropped_by(fake, "createUpdatePerson").reason
+
+
+def test_long_event_name_raises(fake: FakeCio, client: Client) -> None:
+    """A constant event name over 100 bytes raises, giving its size; nothing is sent."""
+    with pytest.raises(
+        ColumnError, match=rf"track\(\): event= is 101 bytes.*over 100 bytes.*{OFF}"
+    ):
+        frame(uid=["u1"]).cio.track(user_id="uid", event="E" * 101, client=client)
+    assert fake.requests == []
+
+
+def test_long_event_name_in_a_column_is_invalid(fake: FakeCio, client: Client) -> None:
+    """An event cell over 100 bytes (counted in UTF-8) is invalid; 100 bytes lands."""
+    events = frame(uid=["u1", "u2", "u3"], ev=["Short", "é" * 51, "é" * 50])
+    result = events.cio.track(user_id="uid", event="ev", client=client)
+    assert statuses(result) == ["sent", "invalid", "sent"]
+    assert "event" in error_of(result, 1) and "100 bytes" in error_of(result, 1)
+    assert [(e.name, e.person) for e in fake.journeys.events()] == [
+        ("Short", "u1"),
+        ("é" * 50, "u3"),
+    ]
+
+
+def test_long_event_name_journeys_off(fake: FakeCio, client: Client) -> None:
+    """journeys=False sends the long name; Journeys drops the event, saying why."""
+    result = frame(uid=["u1"]).cio.track(
+        user_id="uid", event="E" * 101, journeys=False, client=client
+    )
+    assert statuses(result) == ["sent"] and [c["event"] for c in fake.calls] == ["E" * 101]
+    assert fake.journeys.events() == []
+    assert "100 bytes" in dropped_by(fake, "trackEvent").reason
 
 
 def test_event_data_over_100kb_never_sent(fake: FakeCio, client: Client) -> None:
