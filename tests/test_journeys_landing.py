@@ -7,9 +7,7 @@ missing altogether or a constant is wrong, the call raises before anything is
 sent; where a column holds a bad or missing value in some rows, those rows are
 ``invalid`` naming the column and the others land. Each check is also tested
 with ``journeys=False``, which sends the frame and shows what the Journeys model
-does with it. The tests still marked ``xfail(strict=True)`` assert the
-behaviour after a fix not yet merged and flip to passing (then fail as XPASS,
-to be unmarked) when the named stream lands its change.
+does with it.
 """
 
 from __future__ import annotations
@@ -60,10 +58,6 @@ def dropped_by(fake: FakeCio, action: str) -> Dropped:
     (dropped,) = fake.journeys.dropped
     assert (dropped.by, dropped.action) == ("journeys", action)
     return dropped
-
-
-def xfail(loss: str, stream: str) -> pytest.MarkDecorator:
-    return pytest.mark.xfail(strict=True, reason=f"issue 11: {loss}; fixed in stream {stream}")
 
 
 @pytest.fixture
@@ -618,7 +612,6 @@ def test_report_delivery_event_without_person_lands(fake: FakeCio, client: Clien
     ]
 
 
-@xfail("identical rows share one messageId", "identities")
 def test_identical_rows_are_distinct_events(fake: FakeCio, client: Client) -> None:
     """Three Added to Cart rows, two identical: three events land, one id each."""
     carts = frame(uid=["u1", "u1", "u1"], sku=["a", "a", "b"])
@@ -628,7 +621,6 @@ def test_identical_rows_are_distinct_events(fake: FakeCio, client: Client) -> No
     assert set(result["message_id"]) == fake.journeys.event_ids
 
 
-@xfail("messageIds are 32 hex characters, the Track API wants ULIDs", "identities")
 def test_message_ids_are_ulids(fake: FakeCio, client: Client) -> None:
     """Each messageId (the Journeys event id) is a ULID."""
     result = frame(uid=["u1", "u2"]).cio.track(user_id="uid", event="Logged In", client=client)
