@@ -299,6 +299,8 @@ EVERY_ROLE = pd.DataFrame(
         "text": "some text",
         "number": [7, 8, 9],
         "at": pd.Timestamp("2024-05-01T10:00:00Z"),
+        # page() needs a url (Journeys names page views by it); a column called url is read.
+        "url": "https://example.com/pricing",
     }
 )
 
@@ -387,7 +389,7 @@ def test_a_file_stream_is_sent_once_per_row_even_when_replayed(
     assert cio_fake.api_key not in repr(send)
 
     def run_stream(checkpoint: str) -> None:
-        stream = spark.readStream.schema("uid string, sku string, n long")
+        stream = spark.readStream.schema("uid string, sku string, n long, at timestamp")
         query = (
             stream.option("maxFilesPerTrigger", 1)
             .parquet(str(source))

@@ -191,7 +191,15 @@ def plan_send(
     op = get_operation(operation)
     empty = pd.DataFrame(columns=pd.Index(sdf.columns, dtype=object))
     resolved = _resolve_args(op, empty, args)
-    plan = make_plan(op, empty, resolved, payload, missing=missing)
+    # The job's stamp is a constant timestamp that pipeline.run applies in each
+    # task; the driver's plan only needs the columns, and a column-only role
+    # refuses a constant.
+    columns_only = {
+        name: value
+        for name, value in resolved.items()
+        if not (name == "timestamp" and isinstance(value, Lit))
+    }
+    plan = make_plan(op, empty, columns_only, payload, missing=missing)
     key_columns = _key_columns(op, empty, resolved, keys)
 
     wanted = set(map(str, plan.columns)) | set(key_columns)
