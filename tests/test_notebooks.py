@@ -13,13 +13,10 @@ import importlib.util
 import os
 import re
 import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -28,43 +25,8 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 CELL_TIMEOUT = 240  # a cold Spark session start on a loaded 2-core machine takes minutes
 KERNEL_STARTUP_TIMEOUT = 60
 MAX_CELL_LINES = 15
-# Names jupyter_client replaces with the running interpreter (sys.executable).
-_SELF_NAMES = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info)}
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 _KEY_LITERAL = re.compile(r"\b[ps]k_(?:us|eu)_\w+")
-
-
-def _runs_this_interpreter(argv: list[str]) -> bool:
-    if not argv:
-        return False
-    return argv[0] in _SELF_NAMES or Path(argv[0]).resolve() == Path(sys.executable).resolve()
-
-
-@pytest.fixture(scope="session")
-def kernel_name(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A kernelspec whose kernel is this interpreter: python3 if it is, else a private one."""
-    try:
-        spec = KernelSpecManager().get_kernel_spec("python3")
-        if _runs_this_interpreter(spec.argv):
-            yield "python3"
-            return
-    except NoSuchKernel:
-        pass
-    from ipykernel.kernelspec import install
-
-    prefix = tmp_path_factory.mktemp("jupyter")
-    install(kernel_name="pandas-cio-tests", prefix=str(prefix))
-    previous = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(
-        p for p in (str(prefix / "share" / "jupyter"), previous) if p
-    )
-    try:
-        yield "pandas-cio-tests"
-    finally:
-        if previous is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = previous
 
 
 def _needs_spark(path: Path) -> bool:
