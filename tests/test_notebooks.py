@@ -13,6 +13,7 @@ import importlib.util
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -71,6 +72,45 @@ def test_notebook_runs_top_to_bottom(path: Path, kernel_name: str, tmp_path: Pat
     assert all(cell.execution_count for cell in code)
     errors = [o for cell in code for o in cell.outputs if o.output_type == "error"]
     assert errors == []
+    # Jupyter shows stderr as a pink box: warnings, JVM logs, a text progress bar.
+    boxes = [
+        o.text
+        for cell in code
+        for o in cell.outputs
+        if o.output_type == "stream" and o.name == "stderr"
+    ]
+    assert boxes == [], "a cell wrote to stderr (a pink box in Jupyter)"
+    check = OUTPUT_CHECKS.get(path.stem)
+    if check is not None:
+        check(code)
+
+
+def _text(output: nbformat.NotebookNode) -> str:
+    if output.output_type == "stream":
+        return str(output.text)
+    return str(output.get("data", {}).get("text/plain", ""))
+
+
+def _check_large_backfill(code: list[nbformat.NotebookNode]) -> None:
+    """06 shows the final bar, rows that really end failed, and a re-send that fixes them."""
+    (send,) = [cell for cell in code if "progress=True" in cell.source]
+    shown = [o for o in send.outputs if o.output_type == "display_data"]
+    assert len(shown) == 1, "one progress display, updated in place"
+    final = re.compile(r"cio\.track: 100,000 of 100,000 rows, \d+\.\d s$")
+    assert final.search(shown[0].data["text/plain"]), shown[0].data["text/plain"]
+    assert final.search(shown[0].data["text/html"].removesuffix("</span></div>"))
+    (report,) = [_text(o) for o in send.outputs if o.output_type == "execute_result"]
+    failed = re.search(r"^\s*failed\s+([\d,]+)", report, re.M)
+    assert failed and int(failed.group(1).replace(",", "")) > 0, report
+    assert "HTTP 503 after 7 attempts" in report
+    counts = _text(code[-2].outputs[-1])
+    assert re.search(r"^sent\s+100000$", counts, re.M) and re.search(r"^failed\s+0$", counts, re.M)
+
+
+# Checks of what a notebook shows, beyond running without an error.
+OUTPUT_CHECKS: dict[str, Callable[[list[nbformat.NotebookNode]], None]] = {
+    "06_large_backfill": _check_large_backfill,
+}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
