@@ -35,12 +35,24 @@ def _share(text: str) -> float:
     return value
 
 
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"--port {text}: give a port number from 1 to 65535, or 0 for any free port"
+        )
+    return value
+
+
 def configure(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the fake's options to ``parser`` and return it."""
     from pandas_cio.testing._serve import DEFAULT_KEY
 
     parser.add_argument(
-        "--port", type=int, default=0, help="port on 127.0.0.1 (default: any free port)"
+        "--port", type=_port, default=0, help="port on 127.0.0.1 (default: any free port)"
     )
     parser.add_argument(
         "--api-key",
@@ -82,16 +94,26 @@ def add_fake_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve until Ctrl-C or SIGTERM; return the exit status (0)."""
+    """Serve until Ctrl-C or SIGTERM; return the exit status (0, or 2 when it cannot listen)."""
+    import sys
+
     from pandas_cio.testing._serve import serve
 
-    serve(
-        args.api_key,
-        port=args.port,
-        latency=args.latency,
-        fail_rate=args.fail_rate,
-        json_line=args.json,
-    )
+    try:
+        serve(
+            args.api_key,
+            port=args.port,
+            latency=args.latency,
+            fail_rate=args.fail_rate,
+            json_line=args.json,
+        )
+    except OSError as exc:  # the port is taken, or not ours to use
+        print(
+            f"pandas-cio fake: cannot listen on 127.0.0.1:{args.port} ({exc.strerror or exc}); "
+            "pick another --port, or leave it out for any free port",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

@@ -15,6 +15,7 @@ import queue
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -171,3 +172,20 @@ def test_fake_is_a_listed_command_and_checks_its_options(
         cli.main(["fake", "--fail-rate", "2"])
     assert info.value.code == 2
     assert "--fail-rate 2: give a share between 0 and 1" in capsys.readouterr().err
+
+
+def test_a_taken_port_is_a_usage_error_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """--port of a port in use exits 2 and says what to do; a port out of range too."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert cli.main(["fake", "--port", str(port)]) == 2
+    message = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port}" in message and "pick another --port" in message
+    with pytest.raises(SystemExit) as info:
+        cli.main(["fake", "--port", "70000"])
+    assert info.value.code == 2
+    assert "--port 70000: give a port number from 1 to 65535" in capsys.readouterr().err
