@@ -106,7 +106,7 @@ def test_pandas_cio_fake_prints_what_to_paste_serves_and_stops_on_ctrl_c() -> No
         assert (result["status"] == "sent").all()
         code, rest, errors = child.finish(signal.SIGINT)
         assert code == 0
-        assert "stopped: 1 requests, 3 calls accepted" in rest
+        assert "stopped: 1 request, 3 calls accepted" in rest
         assert "Traceback" not in errors
     finally:
         child.kill()
@@ -150,7 +150,7 @@ def test_serve_in_a_thread_stops_when_told() -> None:
         runner.join(timeout=WAIT)
     assert not runner.is_alive()
     assert counters["requests"] == 1 and counters["accepted_calls"] == 0
-    assert "stopped: 1 requests, 0 calls accepted" in out.getvalue()
+    assert "stopped: 1 request, 0 calls accepted" in out.getvalue()
 
 
 def test_the_banner_quotes_keys_for_the_shell() -> None:

@@ -268,9 +268,10 @@ def serve(
             counters = stats(fake)
             fake.stop()
     if not json_line:
+        requests, calls = counters["requests"], counters["accepted_calls"]
         out.write(
-            f"stopped: {counters['requests']:,} requests, "
-            f"{counters['accepted_calls']:,} calls accepted\n"
+            f"stopped: {requests:,} request{'' if requests == 1 else 's'}, "
+            f"{calls:,} call{'' if calls == 1 else 's'} accepted\n"
         )
         out.flush()
     return counters
