@@ -3,7 +3,9 @@
 Each notebook is one test, executed by nbclient in a kernel that runs this very
 interpreter, with ``CIO_API_KEY`` removed from the kernel's environment so that
 the notebook uses :class:`pandas_cio.testing.FakeCio`. Notebooks are committed
-without outputs; this test regenerates them in memory and discards them.
+without outputs; this test regenerates them in memory and discards them. A
+cell that writes to stderr fails too (Jupyter shows it as a pink box), and some
+notebooks have checks of what they show (``OUTPUT_CHECKS``).
 """
 
 from __future__ import annotations
