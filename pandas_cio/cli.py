@@ -39,6 +39,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from . import __version__
+from .cli_fake import add_fake_parser
 from .client import DEFAULT_TIMEOUT, Client
 from .errors import (
     AuthenticationError,
@@ -791,6 +792,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
     demo.set_defaults(command=None)
+    add_fake_parser(top)
     return parser
 
 
@@ -958,6 +960,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _configure_logging(args.verbose)
     with _quiet_broken_pipe():
+        if getattr(args, "run", None) is not None:  # pandas-cio fake
+            return int(args.run(args))
         if args.command is None:
             from .demo import run_demo
 

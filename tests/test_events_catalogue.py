@@ -2,7 +2,8 @@
 
 Tests marked with the ``reference`` fixture compare the catalogue with
 Customer.io's public OpenAPI description, read from ``../shared/reference``
-beside the repository; they skip when it is absent. The rest always run.
+beside the repository or from ``PANDAS_CIO_REFERENCE``; they skip when it is
+absent (see ``reference_dir`` in conftest.py). The rest always run.
 """
 
 from __future__ import annotations
@@ -34,7 +35,6 @@ from pandas_cio.events import (
     lookup,
 )
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
 REFERENCE_URI = "urn:cio-pipelines-reference"
 
 # The reference's category labels, as semantic_events.json and the spec's
@@ -84,21 +84,17 @@ ALL_NAMES = sorted(EVENTS)
 
 
 @pytest.fixture(scope="module")
-def reference() -> dict[str, Any]:
-    """Load the public OpenAPI description, or skip when it is not beside the repo."""
-    path = REFERENCE_DIR / "cio_pipelines_api.json"
-    if not path.is_file():
-        pytest.skip(f"reference spec not found at {path}")
+def reference(reference_dir: Path) -> dict[str, Any]:
+    """Load the public OpenAPI description (conftest's reference_dir skips without it)."""
+    path = reference_dir / "cio_pipelines_api.json"
     loaded: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
 
 
 @pytest.fixture(scope="module")
-def semantic_events() -> dict[str, dict[str, str]]:
+def semantic_events(reference_dir: Path) -> dict[str, dict[str, str]]:
     """Load the reference's map of event names to category and schema."""
-    path = REFERENCE_DIR / "semantic_events.json"
-    if not path.is_file():
-        pytest.skip(f"reference event map not found at {path}")
+    path = reference_dir / "semantic_events.json"
     loaded: dict[str, dict[str, str]] = json.loads(path.read_text(encoding="utf-8"))
     return loaded
 

@@ -3,7 +3,9 @@
 Each notebook is one test, executed by nbclient in a kernel that runs this very
 interpreter, with ``CIO_API_KEY`` removed from the kernel's environment so that
 the notebook uses :class:`pandas_cio.testing.FakeCio`. Notebooks are committed
-without outputs; this test regenerates them in memory and discards them.
+without outputs; this test regenerates them in memory and discards them. A
+cell that writes to stderr fails too (Jupyter shows it as a pink box), and some
+notebooks have checks of what they show (``OUTPUT_CHECKS``).
 """
 
 from __future__ import annotations
@@ -13,13 +15,11 @@ import importlib.util
 import os
 import re
 import shutil
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
 import pytest
-from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbclient import NotebookClient
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -28,43 +28,8 @@ NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 CELL_TIMEOUT = 240  # a cold Spark session start on a loaded 2-core machine takes minutes
 KERNEL_STARTUP_TIMEOUT = 60
 MAX_CELL_LINES = 15
-# Names jupyter_client replaces with the running interpreter (sys.executable).
-_SELF_NAMES = {"python", f"python{sys.version_info[0]}", "python{}.{}".format(*sys.version_info)}
 _EMOJI = re.compile("[\U0001f000-\U0001faff\u2600-\u27bf\ufe0f]")
 _KEY_LITERAL = re.compile(r"\b[ps]k_(?:us|eu)_\w+")
-
-
-def _runs_this_interpreter(argv: list[str]) -> bool:
-    if not argv:
-        return False
-    return argv[0] in _SELF_NAMES or Path(argv[0]).resolve() == Path(sys.executable).resolve()
-
-
-@pytest.fixture(scope="session")
-def kernel_name(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A kernelspec whose kernel is this interpreter: python3 if it is, else a private one."""
-    try:
-        spec = KernelSpecManager().get_kernel_spec("python3")
-        if _runs_this_interpreter(spec.argv):
-            yield "python3"
-            return
-    except NoSuchKernel:
-        pass
-    from ipykernel.kernelspec import install
-
-    prefix = tmp_path_factory.mktemp("jupyter")
-    install(kernel_name="pandas-cio-tests", prefix=str(prefix))
-    previous = os.environ.get("JUPYTER_PATH")
-    os.environ["JUPYTER_PATH"] = os.pathsep.join(
-        p for p in (str(prefix / "share" / "jupyter"), previous) if p
-    )
-    try:
-        yield "pandas-cio-tests"
-    finally:
-        if previous is None:
-            os.environ.pop("JUPYTER_PATH", None)
-        else:
-            os.environ["JUPYTER_PATH"] = previous
 
 
 def _needs_spark(path: Path) -> bool:
@@ -109,6 +74,45 @@ def test_notebook_runs_top_to_bottom(path: Path, kernel_name: str, tmp_path: Pat
     assert all(cell.execution_count for cell in code)
     errors = [o for cell in code for o in cell.outputs if o.output_type == "error"]
     assert errors == []
+    # Jupyter shows stderr as a pink box: warnings, JVM logs, a text progress bar.
+    boxes = [
+        o.text
+        for cell in code
+        for o in cell.outputs
+        if o.output_type == "stream" and o.name == "stderr"
+    ]
+    assert boxes == [], "a cell wrote to stderr (a pink box in Jupyter)"
+    check = OUTPUT_CHECKS.get(path.stem)
+    if check is not None:
+        check(code)
+
+
+def _text(output: nbformat.NotebookNode) -> str:
+    if output.output_type == "stream":
+        return str(output.text)
+    return str(output.get("data", {}).get("text/plain", ""))
+
+
+def _check_large_backfill(code: list[nbformat.NotebookNode]) -> None:
+    """06 shows the final bar, rows that really end failed, and a re-send that fixes them."""
+    (send,) = [cell for cell in code if "progress=True" in cell.source]
+    shown = [o for o in send.outputs if o.output_type == "display_data"]
+    assert len(shown) == 1, "one progress display, updated in place"
+    final = re.compile(r"cio\.track: 100,000 of 100,000 rows, \d+\.\d s$")
+    assert final.search(shown[0].data["text/plain"]), shown[0].data["text/plain"]
+    assert final.search(shown[0].data["text/html"].removesuffix("</span></div>"))
+    (report,) = [_text(o) for o in send.outputs if o.output_type == "execute_result"]
+    failed = re.search(r"^\s*failed\s+([\d,]+)", report, re.M)
+    assert failed and int(failed.group(1).replace(",", "")) > 0, report
+    assert "HTTP 503 after 7 attempts" in report
+    counts = _text(code[-2].outputs[-1])
+    assert re.search(r"^sent\s+100000$", counts, re.M) and re.search(r"^failed\s+0$", counts, re.M)
+
+
+# Checks of what a notebook shows, beyond running without an error.
+OUTPUT_CHECKS: dict[str, Callable[[list[nbformat.NotebookNode]], None]] = {
+    "06_large_backfill": _check_large_backfill,
+}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

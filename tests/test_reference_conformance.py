@@ -1,7 +1,8 @@
 """What the library sends validates against Customer.io's public reference (when present).
 
-The reference is read from ``../shared/reference`` beside the repository; every
-test here skips when it is absent. Two of the reference's quirks are repaired
+The reference is read from ``../shared/reference`` beside the repository, or
+from ``PANDAS_CIO_REFERENCE``; every test here skips when it is absent (see
+``reference_dir`` in conftest.py). Two of the reference's quirks are repaired
 before validating, each shown by a test below:
 
 - Its ``oneOf`` alternatives overlap: "Known User" and "Anonymous User"
@@ -39,7 +40,6 @@ from pandas_cio.operations import OPERATIONS, get_operation, operation_for_event
 from pandas_cio.schemas import plan_for
 from pandas_cio.testing import FakeCio, arguments_for, valid_frames
 
-REFERENCE_DIR = Path(__file__).resolve().parents[2] / "shared" / "reference"
 URI = "urn:cio-pipelines-reference"
 CATEGORY_OF_LABEL = {
     "Customer.io semantic events": "customerio",
@@ -53,24 +53,21 @@ CATEGORY_OF_LABEL = {
 EVENT_NAME_ALIASES = {"Group Deleted": "Object Deleted"}
 
 
-def _load(name: str) -> Any:
-    path = REFERENCE_DIR / name
-    if not path.is_file():
-        pytest.skip(f"reference not found at {path}")
-    return json.loads(path.read_text(encoding="utf-8"))
+def _load(folder: Path, name: str) -> Any:
+    return json.loads((folder / name).read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
-def reference() -> dict[str, Any]:
+def reference(reference_dir: Path) -> dict[str, Any]:
     """The public OpenAPI description of the Data Pipelines API."""
-    loaded: dict[str, Any] = _load("cio_pipelines_api.json")
+    loaded: dict[str, Any] = _load(reference_dir, "cio_pipelines_api.json")
     return loaded
 
 
 @pytest.fixture(scope="module")
-def semantic_events() -> dict[str, dict[str, str]]:
+def semantic_events(reference_dir: Path) -> dict[str, dict[str, str]]:
     """The reference's map of the 71 semantic event names to category and schema."""
-    loaded: dict[str, dict[str, str]] = _load("semantic_events.json")
+    loaded: dict[str, dict[str, str]] = _load(reference_dir, "semantic_events.json")
     return loaded
 
 

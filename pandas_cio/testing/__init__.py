@@ -8,7 +8,9 @@ people, objects, relationships, devices, events and the rest, as records
 With pandas_cio installed, pytest also gets the ``cio_fake`` and ``cio_client``
 fixtures (see :mod:`pandas_cio.testing._plugin`). :mod:`pandas_cio.testing.messy`
 has hypothesis strategies for messy real-world frames and named fault presets
-(``messy.flaky(rate=0.3)``, ``messy.outage()`` ...). :func:`valid_frames` and
+(``messy.flaky(rate=0.3)``, ``messy.outage()`` ...). :func:`serve` runs a fake
+in the foreground for the command line and other tools (``pandas-cio fake``,
+``python -m pandas_cio.testing``). :func:`valid_frames` and
 :func:`invalid_frames` draw frames an operation accepts, or rejects on chosen
 rows (see :mod:`pandas_cio.testing.strategies`).
 """
@@ -26,6 +28,7 @@ from pandas_cio.testing._journeys_types import (
     Merge,
     Suppression,
 )
+from pandas_cio.testing._serve import serve
 from pandas_cio.testing._server import STRICT_HEADER, FakeCio, Fault, RecordedRequest, Refusal
 
 __all__ = [
@@ -48,6 +51,7 @@ __all__ = [
     "invalid_frames",
     "invalid_kinds",
     "messy",
+    "serve",
     "valid_frames",
 ]
 

@@ -13,20 +13,33 @@ the child over its standard streams, one line each way:
 Run it as::
 
     python -m pandas_cio.testing._serve --latency 0.05
+
+For people and tools there is :func:`serve` (``pandas-cio fake``, or
+``python -m pandas_cio.testing``): it prints the URL, the key and the
+environment lines to paste, and serves until Ctrl-C.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, TextIO
 
 import orjson
 
 from pandas_cio.testing._server import FakeCio
+from pandas_cio.testing._types import Fault
 
-__all__ = ["main", "stats"]
+__all__ = ["DEFAULT_KEY", "banner", "main", "serve", "stats"]
+
+#: The key :func:`serve` accepts unless told another: a fake's key, never a real one.
+DEFAULT_KEY = "fake-test-key"
 
 # The service's rate-limit window, reported with every stats answer.
 _WINDOW_SECONDS = 3.0
@@ -109,6 +122,159 @@ def main(
             elif command:
                 _say(out, {"error": f"unknown command {command!r}"})
     return 0
+
+
+def _client_reads_base_url(url: str, api_key: str) -> bool:
+    """True when ``pandas_cio.Client()`` takes its base URL from ``CIO_BASE_URL``."""
+    from pandas_cio.client import Client
+
+    saved = os.environ.get("CIO_BASE_URL")
+    os.environ["CIO_BASE_URL"] = url
+    try:
+        with Client(api_key) as client:
+            return str(client.base_url).rstrip("/") == url.rstrip("/")
+    except Exception:  # any refusal means "not supported here"
+        return False
+    finally:
+        if saved is None:
+            os.environ.pop("CIO_BASE_URL", None)
+        else:
+            os.environ["CIO_BASE_URL"] = saved
+
+
+def banner(url: str, api_key: str, base_url_from_env: bool = True) -> str:
+    """Return what :func:`serve` prints on start: the URL, the key and the lines to paste.
+
+    Parameters
+    ----------
+    url : str
+        The running fake's base URL.
+    api_key : str
+        The key it accepts.
+    base_url_from_env : bool
+        Whether this pandas_cio reads ``CIO_BASE_URL``; when not, a note says
+        how to give the URL instead.
+
+    Returns
+    -------
+    str
+        Lines ending in a newline.
+    """
+    lines = [
+        "pandas-cio fake: a local stand-in for Customer.io's Data Pipelines API",
+        f"  url  {url}",
+        f"  key  {api_key}",
+        "",
+        "Paste these into another shell, then run pandas-cio commands or Python there:",
+        f"  export CIO_API_KEY={shlex.quote(api_key)}",
+        f"  export CIO_BASE_URL={shlex.quote(url)}",
+    ]
+    if not base_url_from_env:
+        lines += [
+            "  (this pandas_cio does not read CIO_BASE_URL yet: pass --base-url "
+            f"{url} to pandas-cio commands, or base_url= to pandas_cio.Client)",
+        ]
+    lines += ["", "Press Ctrl-C to stop."]
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def _signals(signum: int, handler: Any) -> Iterator[None]:
+    """Handle ``signum`` with ``handler`` inside the block (only the main thread can)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signum, previous)
+
+
+def serve(
+    api_key: str = DEFAULT_KEY,
+    *,
+    port: int = 0,
+    latency: float = 0.0,
+    fail_rate: float = 0.0,
+    json_line: bool = False,
+    out: TextIO | None = None,
+    stop: threading.Event | None = None,
+) -> dict[str, Any]:
+    """Run a :class:`FakeCio` in the foreground until Ctrl-C, SIGTERM or ``stop`` is set.
+
+    This is ``pandas-cio fake`` and ``python -m pandas_cio.testing``: it prints
+    the fake's URL, its key and the two ``export`` lines that point
+    pandas_cio and the ``pandas-cio`` command at it, then serves.
+
+    Parameters
+    ----------
+    api_key : str
+        The key the fake accepts (it refuses others with 401).
+    port : int
+        Port on 127.0.0.1; 0 picks a free one.
+    latency : float
+        Seconds the fake waits before each answer.
+    fail_rate : float
+        Share of ``/batch`` requests, between 0 and 1, answered with HTTP 503
+        (the client retries them), to see retries and failures.
+    json_line : bool
+        Print one JSON line ``{"url": ..., "api_key": ...}`` instead of the
+        text, for a tool that starts the fake and reads where it is.
+    out : text stream, optional
+        Where to print (default: standard output).
+    stop : threading.Event, optional
+        Set it to stop serving from another thread.
+
+    Returns
+    -------
+    dict
+        The fake's counters when it stopped (see :func:`stats`).
+
+    Examples
+    --------
+    In a shell (``pandas-cio fake --port 8765``), or from Python::
+
+        import threading
+        from pandas_cio.testing import serve
+
+        stop = threading.Event()
+        threading.Thread(target=serve, kwargs={"port": 8765, "stop": stop}).start()
+        ...
+        stop.set()
+    """
+    out = sys.stdout if out is None else out
+    stop = threading.Event() if stop is None else stop
+    fake = FakeCio(api_key, port=port, latency=latency, keep_calls=False)
+    if fail_rate:
+        fake.inject(Fault(status=503, probability=fail_rate, paths=("/batch",)))
+    fake.start()
+    try:
+        # SIGTERM (a service manager, `kill`) ends the loop as Ctrl-C does.
+        with _signals(signal.SIGTERM, lambda *_: stop.set()):
+            if json_line:
+                _say(out, {"url": fake.url, "api_key": api_key})
+            else:
+                out.write(banner(fake.url, api_key, _client_reads_base_url(fake.url, api_key)))
+                out.flush()
+            try:
+                while not stop.wait(0.5):  # a timed wait: Ctrl-C and signals get through
+                    pass
+            except KeyboardInterrupt:
+                pass
+    finally:
+        # A second Ctrl-C while stopping (it takes a moment) must not leave a traceback.
+        with _signals(signal.SIGINT, signal.SIG_IGN):
+            counters = stats(fake)
+            fake.stop()
+    if not json_line:
+        requests, calls = counters["requests"], counters["accepted_calls"]
+        out.write(
+            f"stopped: {requests:,} request{'' if requests == 1 else 's'}, "
+            f"{calls:,} call{'' if calls == 1 else 's'} accepted\n"
+        )
+        out.flush()
+    return counters
 
 
 if __name__ == "__main__":
