@@ -6,11 +6,14 @@ import dataclasses
 import inspect
 import pickle
 
+import pandas as pd
 import pytest
 
+import pandas_cio  # noqa: F401  # registers df.cio
 from pandas_cio import Client, ConfigurationError, RateLimit
 from pandas_cio.breaker import DEFAULT_BREAKER, Breaker
 from pandas_cio.settings import ClientSettings
+from pandas_cio.testing import FakeCio
 
 KEY = "pk_eu_settings-secret-4242"
 PROXIES = {"https": "http://proxy-user:proxy-pass@127.0.0.1:3128"}
@@ -82,3 +85,92 @@ def test_settings_without_a_key_take_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("CIO_API_KEY", "legacy-env-key")
     with Client.from_settings(ClientSettings(workers=2)) as client:
         assert client.api_key.reveal() == "legacy-env-key" and client.workers == 2
+
+
+# CIO_BASE_URL: the environment's base URL, checked as base_url= is.
+
+HOSTILE_BASE_URLS = [
+    "http://evil.example\\@127.0.0.1/v1",  # a backslash: parsers disagree about the host
+    "https://user:hunter2@cdp.customer.io/v1",  # user info
+    "http://cdp.customer.io/v1",  # the key in clear text to a host that is not loopback
+    "https://cdp.customer.io/v1?next=evil.example",  # a query
+    "ftp://127.0.0.1/v1",  # not http(s)
+]
+
+
+def test_cio_base_url_points_a_client_without_base_url_at_it(
+    monkeypatch: pytest.MonkeyPatch, cio_fake: FakeCio
+) -> None:
+    """Client() and a send with no client= go to CIO_BASE_URL, so a script reaches the fake."""
+    monkeypatch.setenv("CIO_API_KEY", cio_fake.api_key)
+    monkeypatch.setenv("CIO_BASE_URL", cio_fake.url + "/")
+    with Client() as client:
+        assert client.base_url == cio_fake.url
+    people = pd.DataFrame({"id": ["u1", "u2"], "plan": ["pro", "free"]})
+    result = people.cio.identify(user_id="id")
+    assert (result["status"] == "sent").all()
+    assert sorted(call["userId"] for call in cio_fake.calls) == ["u1", "u2"]
+
+
+def test_an_explicit_base_url_wins_over_cio_base_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    """base_url= is used as given, and a bad CIO_BASE_URL beside it is not even read."""
+    monkeypatch.setenv("CIO_BASE_URL", "http://cdp.customer.io/v1")
+    with Client(KEY, base_url="https://proxy.example/v1") as client:
+        assert client.base_url == "https://proxy.example/v1"
+
+
+def test_cio_base_url_replaces_the_url_of_any_region(monkeypatch: pytest.MonkeyPatch) -> None:
+    """region=, the key's prefix and CIO_REGION choose the region; CIO_BASE_URL the endpoint."""
+    monkeypatch.setenv("CIO_BASE_URL", "https://proxy.example/v1")
+    monkeypatch.setenv("CIO_REGION", "eu")
+    with Client(KEY, region="eu") as client:
+        assert (client.region, client.base_url) == ("eu", "https://proxy.example/v1")
+    with Client("legacy-key") as client:
+        assert (client.region, client.base_url) == ("eu", "https://proxy.example/v1")
+    with pytest.raises(ConfigurationError, match="region 'eu'"):
+        Client(KEY, region="us")  # the region is still checked against the key
+
+
+def test_an_empty_cio_base_url_is_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CIO_BASE_URL= (empty, or blank) leaves the region's URL."""
+    for value in ("", "  "):
+        monkeypatch.setenv("CIO_BASE_URL", value)
+        with Client(KEY) as client:
+            assert client.base_url == "https://cdp-eu.customer.io/v1"
+
+
+@pytest.mark.parametrize("url", HOSTILE_BASE_URLS)
+def test_a_hostile_cio_base_url_is_refused_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    """Every URL base_url= refuses is refused from CIO_BASE_URL too, by that name, unrepeated."""
+    with pytest.raises(ConfigurationError, match="refusing base_url="):
+        Client(KEY, base_url=url)
+    monkeypatch.setenv("CIO_BASE_URL", url)
+    for make in (lambda: Client(KEY), lambda: ClientSettings(workers=2).connect(KEY)):
+        with pytest.raises(ConfigurationError, match="refusing CIO_BASE_URL=") as caught:
+            make()
+        assert "base_url=" not in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+def test_a_hostile_cio_base_url_stops_a_send_before_any_request(
+    monkeypatch: pytest.MonkeyPatch, cio_fake: FakeCio
+) -> None:
+    """A send without client= and a refused CIO_BASE_URL raises before connecting anywhere."""
+    monkeypatch.setenv("CIO_API_KEY", cio_fake.api_key)
+    monkeypatch.setenv("CIO_BASE_URL", f"http://evil.example\\@{cio_fake.url[len('http://') :]}")
+    with pytest.raises(ConfigurationError, match="CIO_BASE_URL"):
+        pd.DataFrame({"id": ["u1"]}).cio.identify(user_id="id")
+    assert cio_fake.calls == []
+
+
+def test_settings_resolved_with_cio_base_url_keep_it_without_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The driver resolves CIO_BASE_URL; its keyless settings carry it to executors without it."""
+    monkeypatch.setenv("CIO_BASE_URL", "https://proxy.example/v1")
+    with Client(KEY) as client:
+        shipped = pickle.dumps(ClientSettings.from_client(client))
+    monkeypatch.delenv("CIO_BASE_URL")
+    with pickle.loads(shipped).connect(KEY) as executor_client:
+        assert executor_client.base_url == "https://proxy.example/v1"
