@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import pickle
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -174,3 +175,23 @@ def test_settings_resolved_with_cio_base_url_keep_it_without_the_variable(
     monkeypatch.delenv("CIO_BASE_URL")
     with pickle.loads(shipped).connect(KEY) as executor_client:
         assert executor_client.base_url == "https://proxy.example/v1"
+
+
+def test_the_cli_without_base_url_sends_to_cio_base_url(
+    monkeypatch: pytest.MonkeyPatch,
+    cio_fake: FakeCio,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """pandas-cio identify with only the two environment lines set reaches the fake."""
+    from pandas_cio import cli
+
+    people = tmp_path / "people.csv"
+    people.write_text("id,plan\nu1,pro\nu2,free\n", encoding="utf-8")
+    monkeypatch.setenv("CIO_API_KEY", cio_fake.api_key)
+    monkeypatch.setenv("CIO_BASE_URL", cio_fake.url)
+    assert cli.main(["identify", str(people), "--user-id", "id"]) == 0
+    assert sorted(call["userId"] for call in cio_fake.calls) == ["u1", "u2"]
+    monkeypatch.setenv("CIO_BASE_URL", "http://cdp.customer.io/v1")
+    assert cli.main(["identify", str(people), "--user-id", "id"]) == 2
+    assert "CIO_BASE_URL" in capsys.readouterr().err
