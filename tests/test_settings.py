@@ -6,9 +6,12 @@ import dataclasses
 import inspect
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import assume, example, given
+from hypothesis import strategies as st
 
 import pandas_cio  # noqa: F401  # registers df.cio
 from pandas_cio import Client, ConfigurationError, RateLimit
@@ -195,3 +198,32 @@ def test_the_cli_without_base_url_sends_to_cio_base_url(
     monkeypatch.setenv("CIO_BASE_URL", "http://cdp.customer.io/v1")
     assert cli.main(["identify", str(people), "--user-id", "id"]) == 2
     assert "CIO_BASE_URL" in capsys.readouterr().err
+
+
+URL_PIECES = st.sampled_from(
+    ["http://", "https://", "127.0.0.1", "localhost", "evil.example", "cdp.customer.io",
+     "@", "\\", ":", ":8080", "/", "/v1", "?", "#", "%40", " ", "\t", "[::1]", "user"]
+)  # fmt: skip
+
+
+def _outcome(make: Any) -> str:
+    """The base URL settings resolve to, or the refusal with its source's name taken out."""
+    try:
+        return f"url {make().base_url}"
+    except ConfigurationError as refused:
+        return "refused " + str(refused).replace("CIO_BASE_URL=", "NAME=").replace(
+            "base_url=", "NAME="
+        )
+
+
+@given(st.lists(URL_PIECES, min_size=1, max_size=7).map("".join))
+@example("http://evil.example\\@127.0.0.1/v1")
+@example("http://127.0.0.1:8080/v1")
+def test_cio_base_url_is_refused_or_kept_exactly_as_base_url_is(url: str) -> None:
+    """For any value, CIO_BASE_URL gives what base_url= gives: the same URL or the same refusal."""
+    assume(url == url.strip())  # the variable's surrounding blanks are dropped, as a shell does
+    explicit = _outcome(lambda: ClientSettings(api_key=KEY, base_url=url))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("CIO_BASE_URL", url)
+        from_env = _outcome(lambda: ClientSettings(api_key=KEY))
+    assert from_env == explicit
