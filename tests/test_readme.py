@@ -214,3 +214,25 @@ def test_the_errors_block_ends_a_script_readably_without_a_key(
         exec(block.code, {"pandas_cio": pandas_cio, "people": people})
     assert str(stopped.value).startswith("nothing was sent: ")
     assert "CIO_API_KEY" in str(stopped.value)
+
+
+def test_the_block_reader_keeps_markers_with_their_blocks_and_refuses_stray_ones() -> None:
+    """Markers bind to the next block; a list item's indented block is dedented; strays fail."""
+    text = (
+        "# Title\n\n<!-- readme-test: skip (shell) -->\n\n```bash\nls\n```\n\n"
+        "- item:\n\n  ```python\n  x = 1\n  ```\n"
+    )
+    shell, item = readme_blocks(text)
+    assert (shell.language, shell.skip, shell.line) == ("bash", "shell", 5)
+    assert (item.language, item.skip, item.code, item.section) == (
+        "python",
+        None,
+        "x = 1\n",
+        "Title",
+    )
+    for stray in (
+        "<!-- readme-test: skip (x) -->\ntext\n```python\n```\n",
+        "<!-- readme-test: skip (x) -->\n",
+    ):
+        with pytest.raises(AssertionError, match="marker"):
+            readme_blocks(stray)
