@@ -130,11 +130,11 @@ _PATH = re.compile(r"(?:/[A-Za-z0-9._~-]*)*")
 _FIX = "give it as https://host[:port]/path, like https://cdp.customer.io/v1"
 
 
-def _refuse(problem: str) -> ConfigurationError:
-    return ConfigurationError(f"refusing base_url=: {problem}; {_FIX}")
+def _refuse(problem: str, name: str = "base_url") -> ConfigurationError:
+    return ConfigurationError(f"refusing {name}=: {problem}; {_FIX}")
 
 
-def check_base_url(url: str) -> str:
+def check_base_url(url: str, *, name: str = "base_url") -> str:
     """Refuse base URLs that could send the key somewhere else or in clear text.
 
     The URL is read with the parser the transport itself uses
@@ -147,6 +147,9 @@ def check_base_url(url: str) -> str:
     ----------
     url : str
         The base URL as given.
+    name : str
+        Where it was given, for the error: ``"base_url"`` (the argument) or
+        ``"CIO_BASE_URL"`` (the environment variable).
 
     Returns
     -------
@@ -161,10 +164,10 @@ def check_base_url(url: str) -> str:
         plain http to a host that is not loopback.
     """
     if not isinstance(url, str) or not url:
-        raise _refuse("it must be a non-empty string")
+        raise _refuse("it must be a non-empty string", name)
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        raise _refuse("it holds whitespace or a control character")
-    for char, name in (
+        raise _refuse("it holds whitespace or a control character", name)
+    for char, what in (
         ("\\", "a backslash"),
         ("@", "user info ('@')"),
         ("?", "a query ('?')"),
@@ -172,17 +175,18 @@ def check_base_url(url: str) -> str:
         ("%", "a percent-escape"),
     ):
         if char in url:
-            raise _refuse(f"it holds {name}")
+            raise _refuse(f"it holds {what}", name)
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in ("https", "http"):
         raise _refuse(
             "the scheme must be https:// (plain http:// only for loopback), "
-            f"not {scheme or 'missing'}"
+            f"not {scheme or 'missing'}",
+            name,
         )
     try:
         parts = parse_url(url)
     except LocationParseError:
-        raise _refuse("it cannot be parsed") from None
+        raise _refuse("it cannot be parsed", name) from None
     host = parts.host or ""
     if (
         not _HOST.fullmatch(host)
@@ -190,19 +194,19 @@ def check_base_url(url: str) -> str:
         or parts.query is not None
         or parts.fragment is not None
     ):
-        raise _refuse("the host is not a plain name or address")
+        raise _refuse("the host is not a plain name or address", name)
     if parts.port is not None and not 0 < parts.port < 65536:
-        raise _refuse("the port must be in 1..65535")
+        raise _refuse("the port must be in 1..65535", name)
     if not _PATH.fullmatch(parts.path or ""):
-        raise _refuse("the path may hold only letters, digits and . _ ~ - /")
+        raise _refuse("the path may hold only letters, digits and . _ ~ - /", name)
     # Belt and braces: the standard library must agree on the host.
     if (urlsplit(url).hostname or "") != host.lower().strip("[]") and (
         urlsplit(url).hostname or ""
     ) != host.lower():
-        raise _refuse("parsers disagree about its host")
+        raise _refuse("parsers disagree about its host", name)
     if scheme == "http" and not _is_loopback(host):
         raise ConfigurationError(
-            f"refusing base_url=http://{host}: the API key would travel in clear text; "
+            f"refusing {name}=http://{host}: the API key would travel in clear text; "
             "use https:// (plain http:// is only for loopback hosts, such as the local fake)"
         )
     return url.rstrip("/")

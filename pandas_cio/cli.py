@@ -641,7 +641,7 @@ def _add_shared_options(shared: argparse.ArgumentParser) -> None:
     connection.add_argument(
         "--base-url",
         metavar="URL",
-        help="send to this endpoint instead (https, or http on loopback)",
+        help="send to this endpoint instead (https, or http on loopback; default: CIO_BASE_URL)",
     )
     connection.add_argument(
         "--rate-limit",
@@ -699,6 +699,7 @@ has one, and is one constant for every row otherwise.
 environment:
   CIO_API_KEY   the API key (never an option: it would leak into shell history and ps)
   CIO_REGION    us or eu, when the key does not say
+  CIO_BASE_URL  the endpoint, when --base-url is not given (such as the local fake)
 
 exit status (once sending started, the report is printed and --out and
 --rejects are written whatever the status):

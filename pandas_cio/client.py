@@ -52,6 +52,9 @@ class Client:
         Override the endpoint (for the local fake service): a plain
         ``https://host[:port]/path``, without user info, query, fragment,
         backslashes or whitespace. Plain ``http://`` only for loopback hosts.
+        When None, ``CIO_BASE_URL`` from the environment (checked the same
+        way; it replaces the region's URL even with ``region=``), else the
+        region's URL.
     rate_limit : RateLimit or (int, float), optional
         Requests allowed per window, retries included. Default 3,000 per 3 s.
     retry : urllib3.util.Retry or int, optional

@@ -15,6 +15,7 @@ made. Its repr hides the key, and the user info of proxy URLs.
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -31,13 +32,37 @@ from .transport import DEFAULT_RATE, RateLimit, default_retry
 if TYPE_CHECKING:
     from .client import Client
 
-__all__ = ["DEFAULT_TIMEOUT", "DEFAULT_WORKERS", "ClientSettings"]
+__all__ = [
+    "BASE_URL_VARIABLE",
+    "DEFAULT_TIMEOUT",
+    "DEFAULT_WORKERS",
+    "ClientSettings",
+    "env_base_url",
+]
 
 DEFAULT_TIMEOUT = (5.0, 30.0)
 # Eight requests in flight keep a 2-core machine busy encoding while the
 # network waits; raise it for high-latency links (the rate limit still holds).
 DEFAULT_WORKERS = 8
 _PROXY_USERINFO = re.compile(r"//[^/@]*@")
+BASE_URL_VARIABLE = "CIO_BASE_URL"
+"""The environment variable that points clients without ``base_url=`` elsewhere."""
+
+
+def env_base_url() -> str | None:
+    """The base URL in ``CIO_BASE_URL``, checked as ``base_url=`` is; None when unset or empty.
+
+    It lets scripts, notebooks and examples that make their clients without
+    ``base_url=`` be pointed at the local fake or a proxy unchanged.
+
+    Raises
+    ------
+    ConfigurationError
+        The variable holds a URL :func:`~pandas_cio.auth.check_base_url`
+        refuses; the message names ``CIO_BASE_URL``.
+    """
+    value = os.environ.get(BASE_URL_VARIABLE, "").strip()
+    return check_base_url(value, name=BASE_URL_VARIABLE) if value else None
 
 
 def _set(obj: object, name: str, value: Any) -> None:
@@ -63,7 +88,9 @@ class ClientSettings:
     ``(requests, seconds)`` tuple becomes a :class:`~pandas_cio.RateLimit`, an
     int retry count the default policy, a proxies mapping a sorted tuple of
     pairs, ``breaker=True`` the default :class:`~pandas_cio.breaker.Breaker`;
-    with a key, the region and the base URL are resolved.
+    with a key, the region and the base URL are resolved. Without
+    ``base_url=``, the base URL is ``CIO_BASE_URL`` when that is set (for any
+    region, which is still checked against the key), else the region's.
 
     Examples
     --------
@@ -116,7 +143,11 @@ class ClientSettings:
         if self.base_url is not None:
             _set(self, "base_url", check_base_url(self.base_url))
         elif self.region is not None:
-            _set(self, "base_url", REGION_URLS[self.region])
+            # CIO_BASE_URL replaces the region's URL whatever chose the region
+            # (region=, the key, CIO_REGION): a script pointed at the fake must
+            # not reach the real service because it says region="eu". Only an
+            # explicit base_url= wins over it.
+            _set(self, "base_url", env_base_url() or REGION_URLS[self.region])
 
     def _normalise_network(self) -> None:
         rate: Any = self.rate_limit

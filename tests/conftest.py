@@ -154,3 +154,9 @@ def kernel_name(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             os.environ.pop("JUPYTER_PATH", None)
         else:
             os.environ["JUPYTER_PATH"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _no_base_url_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests choose their own endpoints: a CIO_BASE_URL left in the shell must not redirect them."""
+    monkeypatch.delenv("CIO_BASE_URL", raising=False)

@@ -57,7 +57,8 @@ def test_the_examples_run_against_the_fake(
     monkeypatch.setattr(grouping, "run", recording(grouping.run))
     namespace: dict[str, Any] = {"pd": pd, "pandas_cio": pandas_cio, "client": cio_client}
     for block in code_blocks(operations_section()):
-        exec(compile(block, "README.md", "exec"), namespace)
+        # Not the real path: tracebacks and hypothesis would read lines of the whole file.
+        exec(compile(block, "<README.md block>", "exec"), namespace)
     namespace["test_unknown_platforms_are_refused"]()  # the hypothesis example
     sent = [r for r in results if not r.attrs["cio"]["dry_run"]]
     assert all((r["status"] == "sent").all() for r in sent), [
