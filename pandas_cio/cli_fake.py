@@ -25,7 +25,6 @@ example:
   pandas-cio fake --port 8765
   # in another shell, paste the two export lines it prints, then:
   pandas-cio identify people.csv --user-id id
-  # (add --base-url URL when it says this pandas_cio does not read CIO_BASE_URL)
 """
 
 

@@ -155,10 +155,8 @@ def test_serve_in_a_thread_stops_when_told() -> None:
 
 def test_the_banner_quotes_keys_for_the_shell() -> None:
     """A key with shell characters is pasted back exactly."""
-    text = banner("http://127.0.0.1:1/v1", "a b$c", base_url_from_env=True)
+    text = banner("http://127.0.0.1:1/v1", "a b$c")
     assert _exports(text.splitlines())["CIO_API_KEY"] == "a b$c"
-    assert "does not read CIO_BASE_URL" not in text
-    assert "--base-url http://127.0.0.1:1/v1" in banner("http://127.0.0.1:1/v1", "k", False)
 
 
 def test_fake_is_a_listed_command_and_checks_its_options(
@@ -189,3 +187,15 @@ def test_a_taken_port_is_a_usage_error_not_a_traceback(
         cli.main(["fake", "--port", "70000"])
     assert info.value.code == 2
     assert "--port 70000: give a port number from 1 to 65535" in capsys.readouterr().err
+
+
+def test_the_pasted_lines_point_a_plain_client_at_the_fake(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The two export lines the banner prints are all a Client() needs to reach the fake."""
+    import pandas_cio
+
+    with pandas_cio.testing.FakeCio() as fake:
+        exported = _exports(banner(fake.url, fake.api_key).splitlines())
+        for name, value in exported.items():
+            monkeypatch.setenv(name, value)
+        with pandas_cio.Client() as client:
+            assert client.base_url.rstrip("/") == fake.url.rstrip("/")

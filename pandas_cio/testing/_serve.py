@@ -22,7 +22,6 @@ environment lines to paste, and serves until Ctrl-C.
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import signal
 import sys
@@ -124,25 +123,7 @@ def main(
     return 0
 
 
-def _client_reads_base_url(url: str, api_key: str) -> bool:
-    """True when ``pandas_cio.Client()`` takes its base URL from ``CIO_BASE_URL``."""
-    from pandas_cio.client import Client
-
-    saved = os.environ.get("CIO_BASE_URL")
-    os.environ["CIO_BASE_URL"] = url
-    try:
-        with Client(api_key) as client:
-            return str(client.base_url).rstrip("/") == url.rstrip("/")
-    except Exception:  # any refusal means "not supported here"
-        return False
-    finally:
-        if saved is None:
-            os.environ.pop("CIO_BASE_URL", None)
-        else:
-            os.environ["CIO_BASE_URL"] = saved
-
-
-def banner(url: str, api_key: str, base_url_from_env: bool = True) -> str:
+def banner(url: str, api_key: str) -> str:
     """Return what :func:`serve` prints on start: the URL, the key and the lines to paste.
 
     Parameters
@@ -151,9 +132,6 @@ def banner(url: str, api_key: str, base_url_from_env: bool = True) -> str:
         The running fake's base URL.
     api_key : str
         The key it accepts.
-    base_url_from_env : bool
-        Whether this pandas_cio reads ``CIO_BASE_URL``; when not, a note says
-        how to give the URL instead.
 
     Returns
     -------
@@ -169,11 +147,6 @@ def banner(url: str, api_key: str, base_url_from_env: bool = True) -> str:
         f"  export CIO_API_KEY={shlex.quote(api_key)}",
         f"  export CIO_BASE_URL={shlex.quote(url)}",
     ]
-    if not base_url_from_env:
-        lines += [
-            "  (this pandas_cio does not read CIO_BASE_URL yet: pass --base-url "
-            f"{url} to pandas-cio commands, or base_url= to pandas_cio.Client)",
-        ]
     lines += ["", "Press Ctrl-C to stop."]
     return "\n".join(lines) + "\n"
 
@@ -255,7 +228,7 @@ def serve(
             if json_line:
                 _say(out, {"url": fake.url, "api_key": api_key})
             else:
-                out.write(banner(fake.url, api_key, _client_reads_base_url(fake.url, api_key)))
+                out.write(banner(fake.url, api_key))
                 out.flush()
             try:
                 while not stop.wait(0.5):  # a timed wait: Ctrl-C and signals get through
