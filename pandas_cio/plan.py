@@ -29,7 +29,9 @@ __all__ = [
     "Missing",
     "PayloadSpec",
     "Source",
+    "describe_column",
     "make_plan",
+    "row_reason",
 ]
 
 Missing = Literal["omit", "null"]
@@ -86,6 +88,8 @@ class Source:
         For a whole-object column (``context=``): the members other
         arguments place beneath it, relative to it, with their arguments.
         A row whose object sets one of them is refused, as for a constant.
+    in_payload : bool
+        A payload column (``label`` is its key), not an argument's.
     """
 
     path: tuple[str, ...]
@@ -101,11 +105,68 @@ class Source:
     attribute: bool = False
     reserved: bool = False
     beneath: tuple[tuple[tuple[str, ...], str], ...] = ()
+    in_payload: bool = False
 
     @property
     def is_constant(self) -> bool:
         """Whether the value is one constant for every row."""
         return self.column is CONSTANT
+
+    def describe(self) -> str:
+        """The source as a row's reason names it (see :func:`describe_column`)."""
+        if self.is_constant:
+            return f"{self.label}="
+        return describe_column(self.column, self.label, in_payload=self.in_payload)
+
+    def reason(self, text: str) -> str:
+        """A row's reason about this source's value (see :func:`row_reason`)."""
+        return row_reason(self.describe(), text)
+
+
+def describe_column(column: Hashable, name: str, *, in_payload: bool = False) -> str:
+    """Name a column in a row's reason: the column, then what reads it.
+
+    Parameters
+    ----------
+    column : hashable
+        The column label, as the frame has it.
+    name : str
+        The argument that names the column (``timestamp``), or the payload
+        key it is sent as.
+    in_payload : bool
+        Whether ``name`` is a payload key rather than an argument.
+
+    Returns
+    -------
+    str
+        ``"signup_at (timestamp=)"``, ``"price_usd (sent as price)"``, or just
+        the column when it is called like its argument or key.
+
+    Examples
+    --------
+    >>> describe_column("signup_at", "timestamp")
+    'signup_at (timestamp=)'
+    >>> describe_column("platform", "platform")
+    'platform'
+    """
+    shown = str(column)
+    if shown == name:
+        return shown
+    return f"{shown} (sent as {name})" if in_payload else f"{shown} ({name}=)"
+
+
+def row_reason(described: str, text: str) -> str:
+    """Compose a row's reason: what is wrong (``text``) with which column.
+
+    The one place the shape of a row's reason is decided; validation and
+    encoding both call it.
+
+    Examples
+    --------
+    >>> row_reason(describe_column("os", "platform"), "must be one of android, ios")
+    'os (platform=): must be one of android, ios'
+    """
+    return f"{described}: {text}"
 
 
 @dataclass(frozen=True)
@@ -323,7 +384,9 @@ def _constant(operation: Operation, role: Role, value: Any) -> Any:
 def _payload_source(operation: Operation, column: Hashable, key: str) -> Source:
     spec = operation.payload_fields.get(key)
     if spec is None:
-        return Source((*(operation.payload or ()), key), "json", key, column=column)
+        return Source(
+            (*(operation.payload or ()), key), "json", key, column=column, in_payload=True
+        )
     # Documented date-times are read and sent like the timestamp role: ISO 8601 in UTC.
     kind: Kind = "timestamp" if spec.format == "date-time" else "json"
     return Source(
@@ -334,6 +397,7 @@ def _payload_source(operation: Operation, column: Hashable, key: str) -> Source:
         nullable=key not in operation.payload_required,
         choices=spec.enum or (),
         spec=spec,
+        in_payload=True,
     )
 
 

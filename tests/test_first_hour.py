@@ -1,0 +1,175 @@
+"""Tests of the first hour's mistakes: each gets an answer that names it and fixes it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import pandas_cio
+from pandas_cio.auth import ApiKey, resolve_region
+from pandas_cio.errors import CioError, UnknownArgumentError
+from pandas_cio.suggest import close_names, edit_distance, is_near_miss
+
+PEOPLE = pd.DataFrame({"id": ["u1"], "name": ["Ann"], "os": ["ios"], "tok": ["t1"]})
+
+# Each method as the caller writes it, and how to call it with a stray keyword.
+METHODS: list[tuple[str, Callable[..., Any]]] = [
+    ("df.cio.identify()", lambda df, **kw: df.cio.identify(user_id="id", **kw)),
+    ("df.cio.track()", lambda df, **kw: df.cio.track(user_id="id", event="E", **kw)),
+    ("df.cio.page()", lambda df, **kw: df.cio.page(user_id="id", **kw)),
+    ("df.cio.screen()", lambda df, **kw: df.cio.screen(user_id="id", **kw)),
+    ("df.cio.alias()", lambda df, **kw: df.cio.alias(user_id="id", **kw)),
+    ("df.cio.suppress()", lambda df, **kw: df.cio.suppress(user_id="id", **kw)),
+    ("df.cio.unsuppress()", lambda df, **kw: df.cio.unsuppress(user_id="id", **kw)),
+    ("df.cio.delete()", lambda df, **kw: df.cio.delete(user_id="id", **kw)),
+    ("df.cio.objects.upsert()", lambda df, **kw: df.cio.objects.upsert(**kw)),
+    ("df.cio.objects.relate()", lambda df, **kw: df.cio.objects.relate(**kw)),
+    ("df.cio.objects.unrelate()", lambda df, **kw: df.cio.objects.unrelate(**kw)),
+    ("df.cio.objects.delete()", lambda df, **kw: df.cio.objects.delete(**kw)),
+    ("df.cio.devices.register()", lambda df, **kw: df.cio.devices.register(**kw)),
+    ("df.cio.devices.delete()", lambda df, **kw: df.cio.devices.delete(**kw)),
+    (
+        "df.cio.semantic.ecommerce()",
+        lambda df, **kw: df.cio.semantic.ecommerce("Order Completed", **kw),
+    ),
+    ("df.cio.semantic.email()", lambda df, **kw: df.cio.semantic.email("Email Opened", **kw)),
+    (
+        "df.cio.semantic.mobile()",
+        lambda df, **kw: df.cio.semantic.mobile("Application Opened", **kw),
+    ),
+    (
+        "df.cio.semantic.video()",
+        lambda df, **kw: df.cio.semantic.video("Video Playback Started", **kw),
+    ),
+    (
+        "df.cio.semantic.live_chat()",
+        lambda df, **kw: df.cio.semantic.live_chat("Live Chat Message Sent", **kw),
+    ),
+    (
+        "df.cio.semantic.ab_test()",
+        lambda df, **kw: df.cio.semantic.ab_test("Experiment Viewed", **kw),
+    ),
+    (
+        "df.cio.semantic.customerio()",
+        lambda df, **kw: df.cio.semantic.customerio("User Suppressed", **kw),
+    ),
+]
+
+
+@pytest.mark.parametrize(("method", "call"), METHODS, ids=[m for m, _ in METHODS])
+def test_a_misspelt_keyword_names_the_method_and_the_closest_name(
+    method: str, call: Callable[..., Any]
+) -> None:
+    """`dryrun=` names the method as typed (not run()) and suggests dry_run=."""
+    with pytest.raises(UnknownArgumentError) as caught:
+        call(PEOPLE, dryrun=True)
+    message = str(caught.value)
+    assert message.startswith(f"{method} got an unexpected keyword argument 'dryrun'")
+    assert "did you mean dry_run=?" in message
+    assert "run()" not in message.replace(method, "")
+    assert isinstance(caught.value, TypeError) and isinstance(caught.value, CioError)
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [("userid", "user_id"), ("propertes", "properties"), ("Timestamp", "timestamp")],
+)
+def test_misspelt_role_keywords_suggest_the_role(typed: str, suggested: str) -> None:
+    """Role keywords are suggested too, case-insensitively."""
+    with pytest.raises(UnknownArgumentError, match=rf"did you mean {suggested}=\?"):
+        PEOPLE.cio.track(event="E", **{typed: "id"})
+
+
+def test_api_key_keyword_points_at_the_client() -> None:
+    """`api_key=` on a method says to pass client=pandas_cio.Client(key)."""
+    with pytest.raises(UnknownArgumentError) as caught:
+        PEOPLE.cio.identify(user_id="id", api_key="sk_us_x")
+    message = str(caught.value)
+    assert "df.cio.identify() got an unexpected keyword argument 'api_key'" in message
+    assert "client=pandas_cio.Client(key)" in message
+    assert "sk_us_x" not in message
+
+
+def test_a_keyword_far_from_every_name_lists_what_the_method_takes() -> None:
+    """With nothing close, the message lists the keywords the method takes."""
+    with pytest.raises(UnknownArgumentError, match=r"it takes .*dry_run.*user_id"):
+        PEOPLE.cio.identify(user_id="id", zzzzzz=1)
+
+
+def test_unknown_keywords_are_refused_before_anything_else(monkeypatch: Any) -> None:
+    """A misspelt keyword is reported even when no key is set (not the missing key)."""
+    monkeypatch.delenv("CIO_API_KEY", raising=False)
+    with pytest.raises(UnknownArgumentError, match="dry_run="):
+        PEOPLE.cio.identify(user_id="id", dryrun=True)
+
+
+def test_missing_key_names_the_three_ways_that_work(monkeypatch: Any) -> None:
+    """Without a key: client=pandas_cio.Client(key), CIO_API_KEY, or dry_run=True."""
+    monkeypatch.delenv("CIO_API_KEY", raising=False)
+    with pytest.raises(pandas_cio.ConfigurationError) as caught:
+        PEOPLE.cio.identify(user_id="id")
+    message = str(caught.value)
+    assert "client=pandas_cio.Client(key)" in message
+    assert "CIO_API_KEY" in message
+    assert "dry_run=True" in message
+    assert "api_key=" not in message
+
+
+def test_reasons_name_the_column_and_the_argument() -> None:
+    """`signup_at (timestamp=): must be a date-time`, `os (platform=): must be one of ...`."""
+    people = pd.DataFrame({"id": ["u1", "u2"], "signup_at": ["2024-01-02", "soon"]})
+    result = people.cio.identify(user_id="id", timestamp="signup_at", dry_run=True)
+    assert result.loc[1, "error"] == "signup_at (timestamp=): must be a date-time"
+    phones = pd.DataFrame({"uid": ["u1", "u2"], "push": ["t1", "t2"], "os": ["ios", "web"]})
+    result = phones.cio.devices.register(user_id="uid", token="push", platform="os", dry_run=True)
+    assert result.loc[1, "error"] == "os (platform=): must be one of android, ios"
+
+
+def test_a_mapped_payload_column_names_the_key_it_is_sent_as() -> None:
+    """A column sent under another key names both."""
+    mails = pd.DataFrame({"uid": ["u1"], "delivery": [None]})
+    result = mails.cio.semantic.email(
+        "Email Opened", user_id="uid", properties={"delivery": "email_id"}, dry_run=True
+    )
+    assert result.loc[0, "error"] == "delivery (sent as email_id): is missing"
+
+
+@pytest.mark.parametrize("key", ["SK_EU_abc", "Pk_Eu_abc", "sk_EU_abc"])
+def test_upper_case_region_prefixes_name_their_region(key: str) -> None:
+    """An upper-case `SK_EU_` key is an EU key sent as Bearer exactly as given."""
+    api_key = ApiKey(key)
+    assert api_key.region == "eu"
+    assert api_key.authorization == f"Bearer {key}"
+    assert resolve_region(None, api_key) == "eu"
+    assert "abc" not in repr(api_key)
+
+
+@pytest.mark.parametrize(
+    ("typed", "name"),
+    [("nmae", "name"), ("ID", "id"), ("dryrun", "dry_run"), ("evnt_name", "event_name")],
+)
+def test_near_misses_of_every_length(typed: str, name: str) -> None:
+    """Swaps, case and one missing letter are near misses, for short names too."""
+    assert is_near_miss(typed, name)
+    assert close_names(typed, [name, "zzzzzzzz"]) == [name]
+
+
+@pytest.mark.parametrize(("typed", "name"), [("ip", "id"), ("os", "ts"), ("Signed Up", "sku")])
+def test_different_short_names_are_not_near_misses(typed: str, name: str) -> None:
+    """Two-letter names one letter apart are different names, not typos."""
+    assert not is_near_miss(typed, name)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(min_size=2, max_size=12), st.integers(min_value=0, max_value=10))
+def test_a_swap_of_neighbours_is_always_a_near_miss(word: str, at: int) -> None:
+    """Swapping two neighbouring characters is one edit, and a near miss."""
+    i = at % (len(word) - 1)
+    swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+    assert edit_distance(word, swapped) <= 1
+    assert is_near_miss(swapped, word)
