@@ -216,6 +216,40 @@ def _check_frame(frame: pd.DataFrame) -> None:
         raise ColumnError(f"the frame has duplicate column names: {duplicated!r}; rename them")
 
 
+def _has_column(frame: pd.DataFrame, label: Hashable) -> bool:
+    try:
+        return label in frame.columns
+    except TypeError:
+        return False
+
+
+# Column names that say "this is the person's id": sent as a trait or property
+# they would set an attribute called userId, never the call's userId.
+_IDENTITY_NAMES = {"userid": "user_id", "anonymousid": "anonymous_id"}
+
+
+def _refuse_identity_columns(operation: Operation, columns: list[Hashable], arg: str) -> None:
+    """Refuse a ``userId`` (``anonymous_id``...) column the default payload would send.
+
+    Such a column is almost always meant as the person, and sent as a payload
+    key it would only set an attribute of that name. Listing it in the
+    payload argument sends it all the same, since then it was asked for.
+    """
+    roles = {role.arg for role in operation.roles}
+    for column in columns:
+        if not isinstance(column, str):
+            continue
+        role = _IDENTITY_NAMES.get(column.replace("_", "").replace("-", "").lower())
+        if role is None or role not in roles:
+            continue
+        raise ColumnError(
+            f"{operation.name}(): column {column!r} would be sent as {arg}.{column}, an "
+            f"attribute, not as the person's id; to send it as the id pass "
+            f"{role}={column!r}; to send it as {arg} list the columns with {arg}=[...]; "
+            f"else leave it out with df.drop(columns={column!r})"
+        )
+
+
 def _payload_columns(
     frame: pd.DataFrame, operation: Operation, spec: PayloadSpec, used: set[Hashable]
 ) -> list[tuple[Hashable, str]]:
@@ -223,10 +257,14 @@ def _payload_columns(
     chosen: list[tuple[Hashable, str]]
     if spec is None:
         chosen = [(c, str(c)) for c in frame.columns if c not in used]
+        _refuse_identity_columns(operation, [c for c, _ in chosen], arg)
     elif isinstance(spec, Mapping):
         chosen = [(resolve_column(frame, arg, c), str(k)) for c, k in spec.items()]
     elif isinstance(spec, str | bytes) or not isinstance(spec, Sequence):
-        raise ColumnError(f"{arg}= takes a list of columns or a {{column: key}} mapping")
+        hint = ""
+        if isinstance(spec, Hashable) and _has_column(frame, spec):
+            hint = f"; for the one column, pass {arg}=[{spec!r}]"
+        raise ColumnError(f"{arg}= takes a list of columns or a {{column: key}} mapping{hint}")
     else:
         chosen = [(resolve_column(frame, arg, c), str(resolve_column(frame, arg, c))) for c in spec]
     keys: dict[str, Hashable] = {}

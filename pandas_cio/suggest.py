@@ -88,7 +88,8 @@ def is_near_miss(typed: str, name: str, *, loose: bool = False) -> bool:
     bool
     """
     a, b = typed.casefold(), name.casefold()
-    if a == b or _is_swap(a, b):
+    # Folding can change a length (German sharp s), so swaps are also read unfolded.
+    if a == b or _is_swap(a, b) or _is_swap(typed, name):
         return True
     shorter = min(len(a), len(b))
     if edit_distance(a, b) <= _allowed_edits(shorter, loose):

@@ -173,3 +173,54 @@ def test_a_swap_of_neighbours_is_always_a_near_miss(word: str, at: int) -> None:
     swapped = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
     assert edit_distance(word, swapped) <= 1
     assert is_near_miss(swapped, word)
+
+
+def test_a_transposed_short_column_name_is_not_sent_as_the_event() -> None:
+    """`event="nmae"` beside column `name` raises instead of naming every event "nmae"."""
+    with pytest.raises(pandas_cio.ColumnError, match=r"event='nmae' .*column 'name'"):
+        PEOPLE.cio.track(user_id="id", event="nmae", dry_run=True)
+    result = PEOPLE.cio.track(user_id="id", event=pandas_cio.lit("nmae"), dry_run=True)
+    assert result["status"].tolist() == ["dry_run"]
+
+
+def test_a_column_in_another_case_is_suggested() -> None:
+    """`user_id="ID"` beside `id` suggests 'id'."""
+    with pytest.raises(pandas_cio.ColumnError, match=r"user_id='ID' .*did you mean 'id'\?"):
+        PEOPLE.cio.identify(user_id="ID", dry_run=True)
+
+
+def test_a_column_moved_into_the_index_says_so() -> None:
+    """`user_id="id"` after set_index("id") points at reset_index()."""
+    indexed = PEOPLE.set_index("id")
+    with pytest.raises(pandas_cio.ColumnError, match=r"user_id='id' is the frame's index"):
+        indexed.cio.identify(user_id="id", dry_run=True)
+    with pytest.raises(pandas_cio.ColumnError, match=r"reset_index\(\)"):
+        indexed.cio.identify(user_id="Id", dry_run=True)
+    with pytest.raises(pandas_cio.ColumnError, match=r"event='id' is the frame's index"):
+        indexed.cio.track(user_id="name", event="id", dry_run=True)
+
+
+def test_one_trait_as_a_string_suggests_a_list() -> None:
+    """`traits="name"` suggests traits=['name']."""
+    with pytest.raises(pandas_cio.ColumnError, match=r"traits=\['name'\]"):
+        PEOPLE.cio.identify(user_id="id", traits="name", dry_run=True)
+
+
+def test_series_cio_says_it_works_on_frames() -> None:
+    """`.cio` on a Series raises an AttributeError that says to call it on the frame."""
+    with pytest.raises(AttributeError, match=r"works on a DataFrame, not a Series \(column 'id'\)"):
+        PEOPLE["id"].cio.identify(user_id="id")
+
+
+@pytest.mark.parametrize("column", ["userId", "anonymousId", "user_id"])
+def test_an_id_column_is_not_sent_silently_as_a_trait(column: str) -> None:
+    """A `userId` column left to the default traits is refused, pointing at user_id=."""
+    frame = pd.DataFrame({"id": ["u1"], column: ["x"], "plan": ["pro"]})
+    role = "anonymous_id" if column == "anonymousId" else "user_id"
+    with pytest.raises(pandas_cio.ColumnError) as caught:
+        frame.cio.identify(user_id="id", dry_run=True)
+    assert f"column {column!r} would be sent as traits.{column}" in str(caught.value)
+    assert f"pass {role}={column!r}" in str(caught.value)
+    # Listed on purpose, it is sent as asked.
+    result = frame.cio.identify(user_id="id", traits=[column, "plan"], dry_run=True)
+    assert result["status"].tolist() == ["dry_run"]
