@@ -246,7 +246,7 @@ def _refuse_identity_columns(operation: Operation, columns: list[Hashable], arg:
             f"{operation.name}(): column {column!r} would be sent as {arg}.{column}, an "
             f"attribute, not as the person's id; to send it as the id pass "
             f"{role}={column!r}; to send it as {arg} list the columns with {arg}=[...]; "
-            f"else leave it out with df.drop(columns={column!r})"
+            f"else leave it out: df.drop(columns={column!r})"
         )
 
 

@@ -224,3 +224,88 @@ def test_an_id_column_is_not_sent_silently_as_a_trait(column: str) -> None:
     # Listed on purpose, it is sent as asked.
     result = frame.cio.identify(user_id="id", traits=[column, "plan"], dry_run=True)
     assert result["status"].tolist() == ["dry_run"]
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Run the command line; return its exit status and stderr."""
+    from pandas_cio.cli import main
+
+    try:
+        status = main(list(argv))
+    except SystemExit as exit_:
+        status = int(exit_.code or 0)
+    return status, capsys.readouterr().err
+
+
+@pytest.fixture
+def people_csv(tmp_path: Any) -> str:
+    path = tmp_path / "people.csv"
+    pd.DataFrame({"id": ["u1"], "name": ["Ann"], "signup_at": ["soon"]}).to_csv(path, index=False)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("typed", "suggested"),
+    [
+        (["--userid", "id"], "unknown option --userid; did you mean --user-id id?"),
+        (["--user_id", "id"], "unknown option --user_id; did you mean --user-id id?"),
+        (["user_id=id"], "unknown option 'user_id=id'; did you mean --user-id id?"),
+        (["--user-id", "id", "--dryrun"], "unknown option --dryrun; did you mean --dry-run?"),
+    ],
+)
+def test_cli_unknown_options_suggest_the_option_in_one_line(
+    capsys: pytest.CaptureFixture[str], people_csv: str, typed: list[str], suggested: str
+) -> None:
+    """`--userid` says `did you mean --user-id` instead of printing the whole usage."""
+    status, err = _cli(capsys, "identify", people_csv, *typed)
+    assert status == 2
+    assert f"pandas-cio identify: error: {suggested}" in err
+    assert "usage:" not in err
+
+
+def test_cli_misspelt_command_suggests_the_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """`pandas-cio identfy` suggests identify."""
+    status, err = _cli(capsys, "identfy", "x.csv")
+    assert status == 2 and "did you mean identify?" in err
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        (["--user-id", "ID"], "--user-id ID is not a column of the frame; did you mean 'id'?"),
+        ([], "error: needs --user-id or --anonymous-id"),
+    ],
+)
+def test_cli_library_errors_use_option_spellings(
+    capsys: pytest.CaptureFixture[str], people_csv: str, typed: list[str], said: str
+) -> None:
+    """`user_id='ID' is not a column` is said as `--user-id ID is not a column`."""
+    status, err = _cli(capsys, "identify", people_csv, *typed, "--dry-run")
+    assert status == 2
+    assert said in err
+    assert "user_id=" not in err and "identify()" not in err
+
+
+def test_cli_near_constant_points_at_the_option(
+    capsys: pytest.CaptureFixture[str], people_csv: str
+) -> None:
+    """`--event nmae` beside a column `name` says `--event name`, not col()/lit()."""
+    status, err = _cli(
+        capsys, "track", people_csv, "--user-id", "id", "--event", "nmae", "--dry-run"
+    )
+    assert status == 2
+    assert "--event nmae is not a column, but close to column 'name'" in err
+    assert "pass --event name for the column" in err
+    assert "col(" not in err and "lit(" not in err
+
+
+def test_cli_no_journeys_turns_the_journeys_checks_off(
+    capsys: pytest.CaptureFixture[str], tmp_path: Any
+) -> None:
+    """The `(journeys=False turns this check off)` of a message exists as --no-journeys."""
+    path = tmp_path / "views.csv"
+    pd.DataFrame({"id": ["u1"], "title": ["Home"]}).to_csv(path, index=False)
+    status, err = _cli(capsys, "page", str(path), "--user-id", "id", "--dry-run")
+    assert status == 2 and "(--no-journeys turns this check off)" in err
+    status, _ = _cli(capsys, "page", str(path), "--user-id", "id", "--dry-run", "--no-journeys")
+    assert status == 0
