@@ -15,10 +15,11 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from .errors import ColumnError
+from .errors import ColumnError, UnknownArgumentError
 from .events import EVENTS, JOURNEYS_ROUTED, PropertySpec
 from .operations import Kind, Operation, Role, operation_for_event
 from .roles import Col, Lit, resolve_column, resolve_value
+from .suggest import unknown_keywords_message
 from .values import column_values
 
 __all__ = [
@@ -487,7 +488,9 @@ def make_plan(
     known = {role.arg for role in operation.roles}
     unknown = set(args) - known
     if unknown:
-        raise TypeError(f"{operation.name}() got unexpected arguments {sorted(unknown)}")
+        raise UnknownArgumentError(
+            unknown_keywords_message(f"{operation.name}()", sorted(unknown), sorted(known))
+        )
     needs = operation.journeys_needs if journeys else {}
 
     sources: list[Source] = [

@@ -309,3 +309,31 @@ def test_cli_no_journeys_turns_the_journeys_checks_off(
     assert status == 2 and "(--no-journeys turns this check off)" in err
     status, _ = _cli(capsys, "page", str(path), "--user-id", "id", "--dry-run", "--no-journeys")
     assert status == 0
+
+
+def test_spark_functions_name_themselves_and_suggest(monkeypatch: Any) -> None:
+    """Spark's send(), foreach_batch() and identify() refuse `userid=` before any job."""
+    spark = pytest.importorskip("pandas_cio.spark")
+    with pytest.raises(UnknownArgumentError) as caught:
+        spark.send(object(), "identify", userid="id", dry_run=True)
+    assert str(caught.value).startswith(
+        "pandas_cio.spark.send(sdf, 'identify') got an unexpected keyword argument 'userid'"
+    )
+    assert "did you mean user_id=?" in str(caught.value)
+    with pytest.raises(UnknownArgumentError, match=r"^pandas_cio\.spark\.identify\(\) .*user_id="):
+        spark.identify(object(), userid="id", dry_run=True)
+    with pytest.raises(UnknownArgumentError, match=r"did you mean results_format=\?"):
+        spark.foreach_batch(
+            "track", results_path="/tmp/x", result_format="csv", user_id="id", event="E"
+        )
+    with pytest.raises(UnknownArgumentError, match=r"did you mean dry_run=\?"):
+        spark.send(object(), "identify", user_id="id", dryrun=True)
+
+
+def test_an_operation_given_an_unknown_role_suggests_the_role() -> None:
+    """The plan's own check (any caller) names the operation and suggests."""
+    from pandas_cio.operations import get_operation
+    from pandas_cio.plan import make_plan
+
+    with pytest.raises(UnknownArgumentError, match=r"identify\(\) .*'userid'; did you mean"):
+        make_plan(get_operation("identify"), PEOPLE, {"userid": "id"})
