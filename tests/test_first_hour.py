@@ -337,3 +337,30 @@ def test_an_operation_given_an_unknown_role_suggests_the_role() -> None:
 
     with pytest.raises(UnknownArgumentError, match=r"identify\(\) .*'userid'; did you mean"):
         make_plan(get_operation("identify"), PEOPLE, {"userid": "id"})
+
+
+def test_a_refused_connection_reads_as_one_short_reason() -> None:
+    """Connection refused: `connection refused by 127.0.0.1:PORT`, whole in the report."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pandas_cio.Client("sk_us_x", base_url=f"http://127.0.0.1:{port}", retry=0) as client:
+        result = PEOPLE.cio.identify(user_id="id", client=client, progress=False)
+    reason = f"NewConnectionError: connection refused by 127.0.0.1:{port}"
+    assert result["error"].tolist() == [reason]
+    assert reason in str(result.cio.report())
+
+
+def test_dry_run_report_has_no_rows_per_second() -> None:
+    """A dry run sends nothing, so its report shows no rows/s; a send's report does."""
+    report = PEOPLE.cio.identify(user_id="id", dry_run=True).cio.report()
+    assert "rows/s" not in str(report)
+    assert "rows/s" not in report._repr_html_()
+
+
+def test_html_report_headline_does_not_wrap() -> None:
+    """The HTML caption (the headline) is one line: white-space nowrap."""
+    html = PEOPLE.cio.identify(user_id="id", dry_run=True).cio.report()._repr_html_()
+    assert '<caption style="text-align:left;white-space:nowrap">' in html
