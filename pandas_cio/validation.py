@@ -119,8 +119,13 @@ def _timestamp_checks(column: Hashable) -> list[pa.Check]:
         issues = pd.Series(reading.issues != 0, index=series.index)
         return reading.stamps.notna() | series.isna() | issues
 
+    # The row's reason names the column already (see plan.row_reason).
+    named = (f"column {column!r}: ", f"column {column!r} ")
     checks = [
-        pa.Check(lambda s, code=code: pd.Series(read(s).issues != code, index=s.index), error=why)
+        pa.Check(
+            lambda s, code=code: pd.Series(read(s).issues != code, index=s.index),
+            error=why.removeprefix(named[0]).removeprefix(named[1]),
+        )
         for code, why in date_issue_reasons(column).items()
     ]
     return [*checks, pa.Check(readable, error="must be a date-time")]
