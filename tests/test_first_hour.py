@@ -364,3 +364,19 @@ def test_html_report_headline_does_not_wrap() -> None:
     """The HTML caption (the headline) is one line: white-space nowrap."""
     html = PEOPLE.cio.identify(user_id="id", dry_run=True).cio.report()._repr_html_()
     assert '<caption style="text-align:left;white-space:nowrap">' in html
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.sampled_from(["user_id", "anonymous_id", "event", "timestamp", "object_type_id"]),
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12),
+)
+def test_cli_spelling_turns_any_keyword_and_value_into_the_option(param: str, value: str) -> None:
+    """`param='value'` becomes `--param value`, the value quoted for a shell."""
+    import shlex
+
+    from pandas_cio.cli import cli_spelling
+
+    flag = "--" + param.replace("_", "-")
+    said = cli_spelling(f"{param}={value!r} is not a column of the frame")
+    assert said == f"{flag} {shlex.quote(value)} is not a column of the frame"
