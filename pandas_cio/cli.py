@@ -776,7 +776,9 @@ exit status (once sending started, the report is printed and --out and
 """
 
 
-def _command_parser(parent: argparse._SubParsersAction[_Parser], command: Command) -> None:
+def _command_parser(
+    parent: argparse._SubParsersAction[argparse.ArgumentParser], command: Command
+) -> None:
     leaf = command.words[-1]
     typed = " ".join(["pandas-cio", *command.words])
     what = command.operations[0].summary if len(command.operations) == 1 else command.summary
@@ -824,8 +826,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_formatter,
     )
     parser.add_argument("--version", action="version", version=f"pandas-cio {__version__}")
-    top = parser.add_subparsers(dest="command_name", metavar="COMMAND", required=True)
-    groups: dict[str, argparse._SubParsersAction[_Parser]] = {}
+    # Subparsers are made of the parser's own class (_Parser) at run time; typed
+    # as plain parsers so that other modules can add commands of their own.
+    top = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command_name", metavar="COMMAND", required=True),
+    )
+    groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
     for command in commands():
         *path, _ = command.words
         target = top
