@@ -33,7 +33,7 @@ import re
 import shlex
 import sys
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal, NoReturn, cast
@@ -908,7 +908,12 @@ def _finish(args: argparse.Namespace, frame: pd.DataFrame, result: pd.DataFrame)
     if args.rejects:
         write_rejects(frame, result, args.rejects)
     report: SendReport = result.cio.report()
-    print(report)
+    # The rows' reasons are the library's (``signup_at (timestamp=): ...``), and
+    # stay so in --out; the printed report says them in the command's words.
+    spoken = tuple(
+        replace(reason, text=cli_spelling(reason.text, args.command)) for reason in report.reasons
+    )
+    print(replace(report, reasons=spoken))
     return report
 
 

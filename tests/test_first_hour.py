@@ -380,3 +380,34 @@ def test_cli_spelling_turns_any_keyword_and_value_into_the_option(param: str, va
     flag = "--" + param.replace("_", "-")
     said = cli_spelling(f"{param}={value!r} is not a column of the frame")
     assert said == f"{flag} {shlex.quote(value)} is not a column of the frame"
+
+
+def test_cli_report_says_row_reasons_in_option_spellings(
+    capsys: pytest.CaptureFixture[str], people_csv: str, tmp_path: Any
+) -> None:
+    """The printed report says `signup_at (--timestamp)`; --out keeps the library's words."""
+    out = tmp_path / "result.csv"
+    status = _cli_out(
+        capsys,
+        "identify",
+        people_csv,
+        "--user-id",
+        "id",
+        "--timestamp",
+        "signup_at",
+        "--dry-run",
+        "--out",
+        str(out),
+    )
+    assert status[0] == 1
+    assert "signup_at (--timestamp): must be a date-time" in status[1]
+    written = pd.read_csv(out)
+    assert written["error"].tolist() == ["signup_at (timestamp=): must be a date-time"]
+
+
+def _cli_out(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+    """Run the command line; return its exit status and stdout."""
+    from pandas_cio.cli import main
+
+    status = main(list(argv))
+    return status, capsys.readouterr().out
