@@ -1215,12 +1215,12 @@ class SeriesCioAccessor:
         self._name = series.name
 
     def __getattr__(self, attribute: str) -> Any:
-        if attribute.startswith("__"):
+        if attribute.startswith("_"):  # copy, pickle and our own _name: no advice
             raise AttributeError(attribute)
         raise AttributeError(
-            f".cio.{attribute}() works on a DataFrame, not a Series (column {self._name!r}); "
-            f"call it on the frame and name the column, e.g. df.cio.{attribute}(user_id="
-            f"{self._name!r}), or turn the Series into a frame with s.to_frame()"
+            f".cio.{attribute} works on a DataFrame, not a Series (column {self._name!r}): "
+            f"call df.cio.{attribute}(...) on the frame and name the column in an argument "
+            f"(such as user_id={self._name!r}), or make the Series a frame with s.to_frame()"
         )
 
     def __repr__(self) -> str:

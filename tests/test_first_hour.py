@@ -208,8 +208,14 @@ def test_one_trait_as_a_string_suggests_a_list() -> None:
 
 def test_series_cio_says_it_works_on_frames() -> None:
     """`.cio` on a Series raises an AttributeError that says to call it on the frame."""
-    with pytest.raises(AttributeError, match=r"works on a DataFrame, not a Series \(column 'id'\)"):
+    with pytest.raises(AttributeError) as caught:
         PEOPLE["id"].cio.identify(user_id="id")
+    message = str(caught.value)
+    assert message.startswith(".cio.identify works on a DataFrame, not a Series (column 'id')")
+    assert "df.cio.identify(...)" in message and "s.to_frame()" in message
+    import copy
+
+    assert "Series" in repr(copy.copy(PEOPLE["id"].cio))  # no recursion through _name
 
 
 @pytest.mark.parametrize("column", ["userId", "anonymousId", "user_id"])
