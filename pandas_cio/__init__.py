@@ -29,6 +29,7 @@ from .errors import (
     SendError,
     ServiceUnavailableError,
     TerminatedSendError,
+    UnknownArgumentError,
     UnknownEventError,
 )
 from .ledger import Ledger, LedgerError, SqliteLedger
@@ -55,6 +56,7 @@ __all__ = [
     "SqliteLedger",
     "Status",
     "TerminatedSendError",
+    "UnknownArgumentError",
     "UnknownEventError",
     "__version__",
     "col",

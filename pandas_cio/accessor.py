@@ -10,19 +10,29 @@ passes its arguments on.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
-from typing import Any, Unpack
+import functools
+import inspect
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar, Unpack, cast
 
 import pandas as pd
 
+from .errors import UnknownArgumentError
 from .events import lookup
 from .operations import operation_for_event
 from .pipeline import SendOptions, run
 from .plan import PayloadSpec
 from .report import SendReport
 from .results import merge_retry
+from .suggest import unknown_keywords_message
 
-__all__ = ["CioAccessor", "DevicesNamespace", "ObjectsNamespace", "SemanticNamespace"]
+__all__ = [
+    "CioAccessor",
+    "DevicesNamespace",
+    "ObjectsNamespace",
+    "SemanticNamespace",
+    "SeriesCioAccessor",
+]
 
 Columns = Sequence[Hashable] | Mapping[Hashable, str] | None
 
@@ -32,11 +42,55 @@ def _given(**args: Any) -> dict[str, Any]:
     return {name: value for name, value in args.items() if value is not None}
 
 
+_OPTIONS: tuple[str, ...] = tuple(sorted(SendOptions.__optional_keys__))
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _check_keywords(method: _Method) -> _Method:
+    """Refuse keywords the method does not take, naming it as the caller wrote it.
+
+    Without this an unknown keyword falls into ``**options`` and Python's own
+    error names :func:`pandas_cio.pipeline.run`, which the caller never called.
+    """
+    parameters = inspect.signature(method).parameters
+    accepted = [
+        name
+        for name, p in parameters.items()
+        if name != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    known = frozenset(accepted) | frozenset(_OPTIONS)
+
+    @functools.wraps(method)
+    def checked(self: _Namespace, *args: Any, **kwargs: Any) -> Any:
+        unknown = [name for name in kwargs if name not in known]
+        if unknown:
+            where = f"{self._prefix}{method.__name__}()"
+            raise UnknownArgumentError(
+                unknown_keywords_message(where, unknown, [*accepted, *_OPTIONS])
+            )
+        return method(self, *args, **kwargs)
+
+    return cast(_Method, checked)
+
+
 class _Namespace:
     """Base of the accessor and its namespaces: holds the frame, runs operations."""
 
+    _prefix = "df.cio."
+    """How the caller reaches this namespace's methods, for messages."""
+
     def __init__(self, frame: pd.DataFrame) -> None:
         self._frame = frame
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Every public method that takes the send options checks its keywords.
+        for name, member in list(vars(cls).items()):
+            if name.startswith("_") or not inspect.isfunction(member):
+                continue
+            kinds = [p.kind for p in inspect.signature(member).parameters.values()]
+            if inspect.Parameter.VAR_KEYWORD in kinds:
+                setattr(cls, name, _check_keywords(member))
 
     def _run(
         self,
@@ -526,6 +580,8 @@ class ObjectsNamespace(_Namespace):
     when it is left out.
     """
 
+    _prefix = "df.cio.objects."
+
     def upsert(
         self,
         object_id: Any = None,
@@ -723,6 +779,8 @@ class ObjectsNamespace(_Namespace):
 class DevicesNamespace(_Namespace):
     """``df.cio.devices``: people's devices, by push token."""
 
+    _prefix = "df.cio.devices."
+
     def register(
         self,
         user_id: Any = None,
@@ -824,6 +882,8 @@ class SemanticNamespace(_Namespace):
     of their own (:meth:`CioAccessor.suppress`, ``objects.delete``,
     ``devices.register``...), which send the very same calls.
     """
+
+    _prefix = "df.cio.semantic."
 
     def _event(
         self,
@@ -1140,3 +1200,28 @@ class SemanticNamespace(_Namespace):
             integrations=integrations,
         )
         return self._event("customerio", event, args, properties, options)
+
+
+@pd.api.extensions.register_series_accessor("cio")
+class SeriesCioAccessor:
+    """``Series.cio``: only there to say that the accessor works on frames.
+
+    A column picked with ``df["id"]`` is a Series, and a bare AttributeError
+    would not say why ``.cio`` is missing; every attribute of this object
+    raises one that says what to do instead.
+    """
+
+    def __init__(self, series: pd.Series) -> None:
+        self._name = series.name
+
+    def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("_"):  # copy, pickle and our own _name: no advice
+            raise AttributeError(attribute)
+        raise AttributeError(
+            f".cio.{attribute} works on a DataFrame, not a Series (column {self._name!r}): "
+            f"call df.cio.{attribute}(...) on the frame and name the column in an argument "
+            f"(such as user_id={self._name!r}), or make the Series a frame with s.to_frame()"
+        )
+
+    def __repr__(self) -> str:
+        return "<.cio works on a DataFrame, not a Series: call df.cio on the frame>"

@@ -1,8 +1,8 @@
 """API keys, regions and base URLs.
 
-Keys that start with ``pk_us_``, ``sk_us_``, ``pk_eu_`` or ``sk_eu_`` are sent
-as ``Authorization: Bearer`` and name their region; any other key is a legacy
-key, sent as HTTP Basic with the key as user name and an empty password. The
+Keys that start with ``pk_us_``, ``sk_us_``, ``pk_eu_`` or ``sk_eu_`` (in any
+case) are sent as given as ``Authorization: Bearer`` and name their region; any
+other key is a legacy key, sent as HTTP Basic with the key as user name and an empty password. The
 key itself lives only inside :class:`ApiKey`, whose repr and str hide it.
 """
 
@@ -66,14 +66,18 @@ class ApiKey:
             key = os.environ.get(variable)
             if not key:
                 raise ConfigurationError(
-                    f"no API key: pass api_key= or set the {variable} environment variable"
+                    f"no API key: send with client=pandas_cio.Client(key), set the "
+                    f"{variable} environment variable, or pass dry_run=True to check "
+                    "the rows without sending"
                 )
         return cls(key)
 
     @property
     def region(self) -> str | None:
         """The region a prefixed key names, or None for a legacy key."""
-        return next((r for p, r in _PREFIX_REGION.items() if self._secret.startswith(p)), None)
+        # Case-insensitive: a key copied as SK_EU_... still names the EU region.
+        folded = self._secret[:6].lower()
+        return _PREFIX_REGION.get(folded)
 
     @property
     def authorization(self) -> str:
@@ -88,7 +92,7 @@ class ApiKey:
         return self._secret
 
     def __repr__(self) -> str:
-        kind = "legacy" if self.region is None else self._secret[:6].rstrip("_")
+        kind = "legacy" if self.region is None else self._secret[:6].rstrip("_").lower()
         return f"ApiKey(<{kind} key hidden>)"
 
     __str__ = __repr__

@@ -22,6 +22,7 @@ report is printed and ``--out`` and ``--rejects`` are written, however it ended.
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import inspect
 import io
@@ -29,12 +30,13 @@ import json
 import logging
 import os
 import re
+import shlex
 import sys
 from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn, cast
 
 import pandas as pd
 
@@ -55,11 +57,13 @@ from .operations import OPERATIONS, Operation, Role
 from .report import SendReport
 from .results import Status
 from .roles import lit
+from .suggest import close_names
 from .transport import RateLimit
 
 __all__ = [
     "REJECTS_COLUMNS",
     "build_parser",
+    "cli_spelling",
     "drop_rejects_columns",
     "main",
     "read_frame",
@@ -125,6 +129,7 @@ _SEND_OPTIONS = {
     "ledger",
     "full_refresh",
     "max_split_requests",
+    "journeys",
 }
 # Rows that need nothing more stay out of --rejects.
 _KEEP = tuple(status.value for status in Status if status.ok)
@@ -583,6 +588,57 @@ def _check_output(path: str | None) -> None:
 # The parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and suggest the closest spelling.
+
+    argparse prints the whole usage before an error, which buries the line
+    that says what is wrong; this prints the error, the near misses of an
+    unknown option or command, and where to find the rest (``--help``).
+    """
+
+    def error(self, message: str) -> NoReturn:
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            choices = re.findall(r"'([^']*)'", choice.group(2))
+            close = close_names(choice.group(1), choices, loose=True)
+            if close:
+                message += f"; did you mean {' or '.join(close)}?"
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\nsee '{self.prog} --help'\n")
+
+    def unknown(self, extras: Sequence[str]) -> NoReturn:
+        """Stop on arguments no option took, suggesting the options meant."""
+        flags = [o for o in self._option_string_actions if o.startswith("--")]
+        problems = []
+        rest = list(extras)
+        while rest:
+            extra = rest.pop(0)
+            name, sep, value = extra.partition("=")
+            if extra.startswith("-") and not sep and rest and not rest[0].startswith("-"):
+                # An unknown option leaves its value behind as another extra.
+                sep, value = " ", rest.pop(0)
+            if not extra.startswith("-") and not sep:
+                problems.append(f"unexpected argument {extra!r}")
+                continue
+            typed = name.lstrip("-")
+            if typed.replace("_", "-").lower() in ("api-key", "apikey", "key", "cio-api-key"):
+                problems.append(
+                    f"unknown option {name}: the key comes only from the CIO_API_KEY "
+                    "environment variable (an option would leave it in shell history)"
+                )
+                continue
+            close = close_names(typed.replace("_", "-"), [f[2:] for f in flags], loose=True)
+            shown = name if extra.startswith("-") else f"{extra!r}"
+            if close:
+                shell = f" {shlex.quote(value)}" if sep else ""
+                spelled = " or ".join(f"--{c}{shell}" for c in close)
+                problems.append(f"unknown option {shown}; did you mean {spelled}?")
+            elif extra.startswith("-"):
+                problems.append(f"unknown option {shown}")
+            else:
+                problems.append(f"unexpected argument {shown}")
+        self.error("; ".join(problems))
+
+
 def _formatter(prog: str) -> argparse.HelpFormatter:
     return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
 
@@ -625,6 +681,13 @@ def _add_shared_options(shared: argparse.ArgumentParser) -> None:
         metavar="N",
         help="extra requests allowed to isolate calls the service refuses, which become "
         "'rejected' (default 2000; 0: fail a refused batch's rows instead)",
+    )
+    send.add_argument(
+        "--journeys",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="check what Customer.io Journeys needs (default); --no-journeys when the "
+        "workspace sends to other destinations only",
     )
     send.add_argument(
         "--progress",
@@ -753,19 +816,24 @@ def _command_parser(
                 help=option.help,
             )
     _add_shared_options(parser)
-    parser.set_defaults(command=command)
+    parser.set_defaults(command=command, parser=parser)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``pandas-cio`` command."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="pandas-cio",
         description=_DESCRIPTION,
         epilog=_EPILOG,
         formatter_class=_formatter,
     )
     parser.add_argument("--version", action="version", version=f"pandas-cio {__version__}")
-    top = parser.add_subparsers(dest="command_name", metavar="COMMAND", required=True)
+    # Subparsers are made of the parser's own class (_Parser) at run time; typed
+    # as plain parsers so that other modules can add commands of their own.
+    top = cast(
+        "argparse._SubParsersAction[argparse.ArgumentParser]",
+        parser.add_subparsers(dest="command_name", metavar="COMMAND", required=True),
+    )
     groups: dict[str, argparse._SubParsersAction[argparse.ArgumentParser]] = {}
     for command in commands():
         *path, _ = command.words
@@ -792,7 +860,7 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_formatter,
     )
     demo.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
-    demo.set_defaults(command=None)
+    demo.set_defaults(command=None, parser=demo)
     add_fake_parser(top)
     return parser
 
@@ -843,7 +911,12 @@ def _finish(args: argparse.Namespace, frame: pd.DataFrame, result: pd.DataFrame)
     if args.rejects:
         write_rejects(frame, result, args.rejects)
     report: SendReport = result.cio.report()
-    print(report)
+    # The rows' reasons are the library's (``signup_at (timestamp=): ...``), and
+    # stay so in --out; the printed report says them in the command's words.
+    spoken = tuple(
+        replace(reason, text=cli_spelling(reason.text, args.command)) for reason in report.reasons
+    )
+    print(replace(report, reasons=spoken))
     return report
 
 
@@ -893,9 +966,10 @@ def _send(args: argparse.Namespace) -> int:
                 errors=args.errors,
                 missing=args.missing,
                 progress=args.progress,
+                journeys=args.journeys,
             )
         except SchemaError as exc:
-            _error(args, f"nothing sent: {exc}")
+            _error(args, f"nothing sent: {cli_spelling(str(exc), command)}")
             return EXIT_NOT_ALL_SENT
         except SendError as exc:
             _finish(args, frame, exc.result)
@@ -914,6 +988,148 @@ def _stopped(exc: SendError) -> tuple[int, str]:
             # LedgerError, the breaker's reason), without the advice on .result.
             return status, message.format(cause=exc.__cause__ or exc)
     raise AssertionError("EXIT_STATUSES ends with SendError")  # pragma: no cover
+
+
+# Library messages in the command line's words
+
+# Send and connection options: the library's keyword and the command's option.
+_SHARED_FLAGS = {
+    name: "--" + name.replace("_", "-")
+    for name in (
+        *_SEND_OPTIONS - {"client", "chunk_rows"},
+        "region",
+        "base_url",
+        "workers",
+        "timeout",
+        "gzip",
+    )
+}
+# A method or call in a message: df.cio.identify(), track(event=...), objects.upsert().
+_CALL = re.compile(r"(?:df\.cio\.)?\b([a-z_][a-z_.]*)\(([^()]*)\)")
+# A keyword with an optional Python value: user_id='ID', dry_run=True, traits=['a'], timestamp=.
+_KEYWORD = re.compile(
+    r"\b([a-z][a-z_]*)=(\[[^\]]*\]|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|True|False|None|-?\d+(?:\.\d+)?)?"
+)
+_NEAR_CONSTANT = re.compile(
+    r"(\w+)=('(?:[^'\\]|\\.)*') is not a column, but close to column ('(?:[^'\\]|\\.)*'); "
+    r"pass col\(.*?\) for the column or lit\(.*?\) for the constant"
+)
+
+
+def _flags(command: Command | None) -> dict[str, str]:
+    """Every keyword the messages may name, with the option that gives it."""
+    flags = dict(_SHARED_FLAGS)
+    # Every command spells a keyword the same way; the command's own come last
+    # only so that they win should that ever change.
+    for each in (*commands(), *((command,) if command is not None else ())):
+        flags.update({option.param: option.flag for option in each.options})
+    return flags
+
+
+def _commands_by_name() -> dict[str, Command]:
+    """Commands by the names messages give them: the method and each operation."""
+    names: dict[str, Command] = {}
+    for each in commands():
+        names[each.method] = each
+        for operation in each.operations:
+            names.setdefault(operation.name, each)
+    return names
+
+
+def _shell_word(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ",".join(str(v) for v in value)
+    return shlex.quote(str(value))
+
+
+def _keyword(flags: Mapping[str, str], match: re.Match[str]) -> str:
+    name, value = match.group(1), match.group(2)
+    flag = flags.get(name)
+    if flag is None:
+        return match.group(0)
+    if value is None:
+        return flag
+    if value == "[...]":
+        return f"{flag} ..."
+    try:
+        literal = ast.literal_eval(value)
+    except (ValueError, SyntaxError):
+        return f"{flag} {value}"
+    if literal is True:
+        return flag
+    if literal is False:
+        return f"--no-{flag[2:]}"
+    if literal is None:
+        return flag
+    return f"{flag} {_shell_word(literal)}"
+
+
+def _call(flags: Mapping[str, str], names: Mapping[str, Command], match: re.Match[str]) -> str:
+    target = names.get(match.group(1))
+    if target is None:
+        return match.group(0)
+    words = ["pandas-cio", *target.words]
+    for part in (p.strip() for p in match.group(2).split(",") if p.strip()):
+        if part == "...":
+            words.append("...")
+        elif "=" in part:
+            name, _, value = part.partition("=")
+            flag = flags.get(name, "--" + name.replace("_", "-"))
+            keyword = _KEYWORD.match(part)
+            plain = value in ("", "...") or keyword is None
+            words.append(flag if plain or keyword is None else _keyword(flags, keyword))
+        else:
+            try:
+                words.append(_shell_word(ast.literal_eval(part)))
+            except (ValueError, SyntaxError):
+                words.append(part)
+    return " ".join(words)
+
+
+def cli_spelling(message: str, command: Command | None = None) -> str:
+    """Say a library message in the command line's words.
+
+    ``user_id='ID' is not a column`` becomes ``--user-id ID is not a column``,
+    ``identify() needs user_id=`` becomes ``needs --user-id`` (the command
+    is named before the message already), ``journeys=False`` becomes
+    ``--no-journeys`` and ``df.cio.suppress(...)`` ``pandas-cio suppress ...``.
+
+    Parameters
+    ----------
+    message : str
+        The library's message.
+    command : Command, optional
+        The command that ran; None reads every command's options.
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> cli_spelling("user_id='ID' is not a column of the frame; did you mean 'id'?")
+    "--user-id ID is not a column of the frame; did you mean 'id'?"
+    """
+    flags = _flags(command)
+    names = _commands_by_name()
+    message = _NEAR_CONSTANT.sub(
+        lambda m: (
+            f"{m.group(1)}={m.group(2)} is not a column, but close to column {m.group(3)}; "
+            f"pass {m.group(1)}={m.group(3)} for the column (the command line cannot send "
+            f"a constant this close to a column name: rename the column)"
+        ),
+        message,
+    )
+    # The command is named before the message, so a leading "identify(): " goes.
+    leading = re.match(r"([a-z_][a-z_.]*)\(\)(?::)? ", message)
+    if leading and leading.group(1) in names:
+        message = message[leading.end() :]
+    message = re.sub(
+        r"df\.drop\(columns=('(?:[^'\\]|\\.)*')\)", r"remove column \1 from the file", message
+    )
+    message = message.replace("{column: key}", "column=key,...")
+    message = _CALL.sub(lambda m: _call(flags, names, m), message)
+    return _KEYWORD.sub(lambda m: _keyword(flags, m), message)
 
 
 def _error(args: argparse.Namespace, message: str) -> None:
@@ -958,7 +1174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         terminated (see ``EXIT_STATUSES``).
     """
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        where = getattr(args, "parser", parser)
+        cast(_Parser, where if isinstance(where, _Parser) else parser).unknown(extras)
     _configure_logging(args.verbose)
     with _quiet_broken_pipe():
         if getattr(args, "run", None) is not None:  # pandas-cio fake
@@ -974,7 +1193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             # (all also ValueErrors): raised before anything is sent, so fixing the
             # command is the way on. -v keeps the traceback for a bug report.
             logger.debug("stopped before sending", exc_info=True)
-            _error(args, str(exc))
+            _error(args, cli_spelling(str(exc), args.command))
             return EXIT_USAGE
         except KeyboardInterrupt:
             # Ctrl-C while reading the file, before any row was sent.

@@ -313,7 +313,7 @@ class Encoder:
             try:
                 orjson.dumps(value, default=json_default, option=JSON_OPTIONS)
             except TypeError as exc:
-                return f"{source.column}: {exc.__cause__ or exc}"
+                return source.reason(str(exc.__cause__ or exc))
         return "the row cannot be encoded as JSON"
 
     def encode(self, frame: pd.DataFrame, positions: np.ndarray) -> EncodedSlice:

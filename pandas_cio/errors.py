@@ -24,6 +24,7 @@ __all__ = [
     "SendError",
     "ServiceUnavailableError",
     "TerminatedSendError",
+    "UnknownArgumentError",
     "UnknownEventError",
 ]
 
@@ -40,6 +41,15 @@ class ColumnError(CioError, ValueError):
     """A column role names a column the frame lacks, or the frame's columns are ambiguous.
 
     Raised before anything is sent; fix the call's arguments and call again.
+    """
+
+
+class UnknownArgumentError(CioError, TypeError):
+    """A method, the CLI or a Spark function was given a keyword it does not take.
+
+    The message names the method as it was called (``df.cio.identify()``) and
+    the closest valid names. It is a :class:`TypeError`, as Python's own error
+    for an unexpected keyword is.
     """
 
 

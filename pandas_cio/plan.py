@@ -15,10 +15,11 @@ from typing import Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from .errors import ColumnError
+from .errors import ColumnError, UnknownArgumentError
 from .events import EVENTS, JOURNEYS_ROUTED, PropertySpec
 from .operations import Kind, Operation, Role, operation_for_event
 from .roles import Col, Lit, resolve_column, resolve_value
+from .suggest import unknown_keywords_message
 from .values import column_values
 
 __all__ = [
@@ -29,7 +30,9 @@ __all__ = [
     "Missing",
     "PayloadSpec",
     "Source",
+    "describe_column",
     "make_plan",
+    "row_reason",
 ]
 
 Missing = Literal["omit", "null"]
@@ -86,6 +89,8 @@ class Source:
         For a whole-object column (``context=``): the members other
         arguments place beneath it, relative to it, with their arguments.
         A row whose object sets one of them is refused, as for a constant.
+    in_payload : bool
+        A payload column (``label`` is its key), not an argument's.
     """
 
     path: tuple[str, ...]
@@ -101,11 +106,68 @@ class Source:
     attribute: bool = False
     reserved: bool = False
     beneath: tuple[tuple[tuple[str, ...], str], ...] = ()
+    in_payload: bool = False
 
     @property
     def is_constant(self) -> bool:
         """Whether the value is one constant for every row."""
         return self.column is CONSTANT
+
+    def describe(self) -> str:
+        """The source as a row's reason names it (see :func:`describe_column`)."""
+        if self.is_constant:
+            return f"{self.label}="
+        return describe_column(self.column, self.label, in_payload=self.in_payload)
+
+    def reason(self, text: str) -> str:
+        """A row's reason about this source's value (see :func:`row_reason`)."""
+        return row_reason(self.describe(), text)
+
+
+def describe_column(column: Hashable, name: str, *, in_payload: bool = False) -> str:
+    """Name a column in a row's reason: the column, then what reads it.
+
+    Parameters
+    ----------
+    column : hashable
+        The column label, as the frame has it.
+    name : str
+        The argument that names the column (``timestamp``), or the payload
+        key it is sent as.
+    in_payload : bool
+        Whether ``name`` is a payload key rather than an argument.
+
+    Returns
+    -------
+    str
+        ``"signup_at (timestamp=)"``, ``"price_usd (sent as price)"``, or just
+        the column when it is called like its argument or key.
+
+    Examples
+    --------
+    >>> describe_column("signup_at", "timestamp")
+    'signup_at (timestamp=)'
+    >>> describe_column("platform", "platform")
+    'platform'
+    """
+    shown = str(column)
+    if shown == name:
+        return shown
+    return f"{shown} (sent as {name})" if in_payload else f"{shown} ({name}=)"
+
+
+def row_reason(described: str, text: str) -> str:
+    """Compose a row's reason: what is wrong (``text``) with which column.
+
+    The one place the shape of a row's reason is decided; validation and
+    encoding both call it.
+
+    Examples
+    --------
+    >>> row_reason(describe_column("os", "platform"), "must be one of android, ios")
+    'os (platform=): must be one of android, ios'
+    """
+    return f"{described}: {text}"
 
 
 @dataclass(frozen=True)
@@ -155,6 +217,40 @@ def _check_frame(frame: pd.DataFrame) -> None:
         raise ColumnError(f"the frame has duplicate column names: {duplicated!r}; rename them")
 
 
+def _has_column(frame: pd.DataFrame, label: Hashable) -> bool:
+    try:
+        return label in frame.columns
+    except TypeError:
+        return False
+
+
+# Column names that say "this is the person's id": sent as a trait or property
+# they would set an attribute called userId, never the call's userId.
+_IDENTITY_NAMES = {"userid": "user_id", "anonymousid": "anonymous_id"}
+
+
+def _refuse_identity_columns(operation: Operation, columns: list[Hashable], arg: str) -> None:
+    """Refuse a ``userId`` (``anonymous_id``...) column the default payload would send.
+
+    Such a column is almost always meant as the person, and sent as a payload
+    key it would only set an attribute of that name. Listing it in the
+    payload argument sends it all the same, since then it was asked for.
+    """
+    roles = {role.arg for role in operation.roles}
+    for column in columns:
+        if not isinstance(column, str):
+            continue
+        role = _IDENTITY_NAMES.get(column.replace("_", "").replace("-", "").lower())
+        if role is None or role not in roles:
+            continue
+        raise ColumnError(
+            f"{operation.name}(): column {column!r} would be sent as {arg}.{column}, an "
+            f"attribute, not as the person's id; to send it as the id pass "
+            f"{role}={column!r}; to send it as {arg} list the columns with {arg}=[...]; "
+            f"else leave it out: df.drop(columns={column!r})"
+        )
+
+
 def _payload_columns(
     frame: pd.DataFrame, operation: Operation, spec: PayloadSpec, used: set[Hashable]
 ) -> list[tuple[Hashable, str]]:
@@ -162,10 +258,14 @@ def _payload_columns(
     chosen: list[tuple[Hashable, str]]
     if spec is None:
         chosen = [(c, str(c)) for c in frame.columns if c not in used]
+        _refuse_identity_columns(operation, [c for c, _ in chosen], arg)
     elif isinstance(spec, Mapping):
         chosen = [(resolve_column(frame, arg, c), str(k)) for c, k in spec.items()]
     elif isinstance(spec, str | bytes) or not isinstance(spec, Sequence):
-        raise ColumnError(f"{arg}= takes a list of columns or a {{column: key}} mapping")
+        hint = ""
+        if isinstance(spec, Hashable) and _has_column(frame, spec):
+            hint = f"; for the one column, pass {arg}=[{spec!r}]"
+        raise ColumnError(f"{arg}= takes a list of columns or a {{column: key}} mapping{hint}")
     else:
         chosen = [(resolve_column(frame, arg, c), str(resolve_column(frame, arg, c))) for c in spec]
     keys: dict[str, Hashable] = {}
@@ -323,7 +423,9 @@ def _constant(operation: Operation, role: Role, value: Any) -> Any:
 def _payload_source(operation: Operation, column: Hashable, key: str) -> Source:
     spec = operation.payload_fields.get(key)
     if spec is None:
-        return Source((*(operation.payload or ()), key), "json", key, column=column)
+        return Source(
+            (*(operation.payload or ()), key), "json", key, column=column, in_payload=True
+        )
     # Documented date-times are read and sent like the timestamp role: ISO 8601 in UTC.
     kind: Kind = "timestamp" if spec.format == "date-time" else "json"
     return Source(
@@ -334,6 +436,7 @@ def _payload_source(operation: Operation, column: Hashable, key: str) -> Source:
         nullable=key not in operation.payload_required,
         choices=spec.enum or (),
         spec=spec,
+        in_payload=True,
     )
 
 
@@ -385,7 +488,9 @@ def make_plan(
     known = {role.arg for role in operation.roles}
     unknown = set(args) - known
     if unknown:
-        raise TypeError(f"{operation.name}() got unexpected arguments {sorted(unknown)}")
+        raise UnknownArgumentError(
+            unknown_keywords_message(f"{operation.name}()", sorted(unknown), sorted(known))
+        )
     needs = operation.journeys_needs if journeys else {}
 
     sources: list[Source] = [

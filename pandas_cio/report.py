@@ -337,8 +337,11 @@ class SendReport:
         if self.split_batches:
             yield "split batches", number(self.split_batches)
         yield "duration", "unknown" if self.seconds is None else f"{self.seconds:,.2f} s"
-        rate = self.rows_per_second
-        yield "rows/s", "unknown" if rate is None else f"{rate:,.0f}"
+        # A dry run sends nothing, so its rows per second measure only the
+        # encoding of a few rows and would read as a (tiny) throughput.
+        if not self.dry_run:
+            rate = self.rows_per_second
+            yield "rows/s", "unknown" if rate is None else f"{rate:,.0f}"
 
     def _note(self) -> str | None:
         if not self.derived:
@@ -391,7 +394,10 @@ class SendReport:
 
         parts = [
             '<table class="pandas-cio-report">',
-            f"<caption{left}><b>{esc(self.headline())}</b></caption>",
+            # nowrap: the caption is as wide as the table's columns, which would
+            # break the headline mid-phrase; the headline is one line.
+            f'<caption style="text-align:left;white-space:nowrap">'
+            f"<b>{esc(self.headline())}</b></caption>",
             section("status", "rows", "share"),
         ]
         parts += [row(*cells) for cells in self._status_rows()]

@@ -11,14 +11,18 @@ as ``event="Signed Up"``. The rule that keeps this unambiguous:
 - A bare string for a role that also takes constants (``event``, ``name``,
   ``object_type_id``...) names a column when the frame has a column of exactly
   that name, and is a constant otherwise. A constant that is a near miss of a
-  column name (``"evnt_name"`` beside column ``event_name``) raises, because it
-  is far more likely a typo than an event name; pass ``lit("evnt_name")`` to
-  mean it.
+  column name (``"evnt_name"`` beside column ``event_name``, ``"nmae"`` beside
+  ``name``, ``"Name"`` beside ``name``) raises, because it is far more likely a
+  typo than an event name; pass ``lit("evnt_name")`` to mean it. So does a
+  constant that names the frame's index.
+
+Near misses are judged by :mod:`pandas_cio.suggest` (case-insensitive, a swap
+of two letters is one edit, short names count too); a name that is the
+frame's index (after ``set_index``) gets a pointer to ``reset_index()``.
 """
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
@@ -26,11 +30,9 @@ from typing import Any
 import pandas as pd
 
 from .errors import ColumnError
+from .suggest import close_names, is_near_miss
 
 __all__ = ["Col", "Lit", "col", "lit", "resolve_column", "resolve_value"]
-
-# difflib ratio above which a would-be constant is treated as a misspelt column.
-_TYPO_CUTOFF = 0.8
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,40 @@ def _columns_hint(columns: pd.Index) -> str:
     return f"the frame has columns {shown}{more}" if len(columns) else "the frame has no columns"
 
 
+def _index_names(frame: pd.DataFrame) -> list[Hashable]:
+    return [name for name in frame.index.names if name is not None]
+
+
+def _in_index(frame: pd.DataFrame, label: Any) -> bool:
+    try:
+        return label in _index_names(frame)
+    except TypeError:
+        return False
+
+
+def _index_hint(role: str, label: Any) -> str:
+    return (
+        f"{role}={label!r} is the frame's index, not a column; the index is never sent: "
+        f"make it a column again with df.reset_index()"
+    )
+
+
+def _missing_column_hint(frame: pd.DataFrame, label: Any) -> str:
+    """What to say about a column name the frame lacks: the near misses, or the columns."""
+    columns = [str(c) for c in frame.columns]
+    close = close_names(str(label), columns, loose=True)
+    if close:
+        return f"did you mean {' or '.join(repr(c) for c in close)}?"
+    index = [str(n) for n in _index_names(frame)]
+    near_index = close_names(str(label), index, loose=True)
+    if near_index:
+        return (
+            f"{near_index[0]!r} is the frame's index, not a column: "
+            "make it a column again with df.reset_index()"
+        )
+    return _columns_hint(frame.columns)
+
+
 def resolve_column(frame: pd.DataFrame, role: str, value: Any) -> Hashable:
     """Return the column label a column-only role names, or raise ColumnError.
 
@@ -120,9 +156,10 @@ def resolve_column(frame: pd.DataFrame, role: str, value: Any) -> Hashable:
     except TypeError:  # unhashable values such as lists
         present = False
     if not present:
-        close = difflib.get_close_matches(str(label), [str(c) for c in frame.columns], n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else f"; {_columns_hint(frame.columns)}"
-        raise ColumnError(f"{role}={label!r} is not a column of the frame{hint}")
+        if _in_index(frame, label):
+            raise ColumnError(_index_hint(role, label))
+        hint = _missing_column_hint(frame, label)
+        raise ColumnError(f"{role}={label!r} is not a column of the frame; {hint}")
     return label
 
 
@@ -153,9 +190,11 @@ def resolve_value(frame: pd.DataFrame, role: str, value: Any) -> Col | Lit:
         except TypeError:
             pass
     if isinstance(value, str):
-        close = difflib.get_close_matches(
-            value, [str(c) for c in frame.columns], n=1, cutoff=_TYPO_CUTOFF
-        )
+        if _in_index(frame, value):
+            raise ColumnError(
+                f"{_index_hint(role, value)}, or pass lit({value!r}) for the constant"
+            )
+        close = [c for c in map(str, frame.columns) if is_near_miss(value, c)][:1]
         if close:
             raise ColumnError(
                 f"{role}={value!r} is not a column, but close to column {close[0]!r}; "

@@ -13,6 +13,7 @@ This is also the one place where lower-level exceptions become a
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -21,7 +22,13 @@ from typing import Any, Protocol
 import requests
 from pyrate_limiter import Duration, InMemoryBucket, Limiter, Rate
 from requests_ratelimiter import LimiterAdapter
-from urllib3.exceptions import InvalidHeader, MaxRetryError, ReadTimeoutError
+from urllib3.exceptions import (
+    InvalidHeader,
+    MaxRetryError,
+    NameResolutionError,
+    NewConnectionError,
+    ReadTimeoutError,
+)
 from urllib3.util.retry import Retry
 
 from .deadline import Watchdog, watch_pools
@@ -192,7 +199,37 @@ def _root_cause(exc: BaseException) -> Exception:
     return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
 
 
+def _address(exc: BaseException) -> str:
+    """host:port of the connection an urllib3 error is about, or "" when it names none."""
+    # vars(), not the attributes: urllib3 2 warns on the deprecated .pool property.
+    conn = vars(exc).get("conn") or vars(exc).get("pool")
+    host, port = getattr(conn, "host", None), getattr(conn, "port", None)
+    if not host:
+        return ""
+    return f"{host}:{port}" if port else str(host)
+
+
+def _plain_words(exc: BaseException) -> str | None:
+    """Readable words for the connection errors whose text is mostly a repr."""
+    address = _address(exc)
+    if isinstance(exc, NameResolutionError):
+        named = re.search(r"Failed to resolve '([^']*)'", str(exc))
+        host = named.group(1) if named else address.rsplit(":", 1)[0]
+        return f"cannot resolve the host name {host}" if host else "cannot resolve the host name"
+    if isinstance(exc, NewConnectionError):
+        tail = str(exc).rsplit("Failed to establish a new connection: ", 1)[-1]
+        where = f" by {address}" if address else ""
+        if "refused" in tail.lower():
+            return f"connection refused{where}"
+        return f"cannot connect to {address or 'the service'}: {tail}"
+    return None
+
+
 def _describe(exc: BaseException) -> str:
+    # The class name stays first: logs and tests group reasons by it.
+    words = _plain_words(exc)
+    if words is not None:
+        return f"{type(exc).__name__}: {words}"[:300]
     text = str(exc)
     # urllib3 messages repeat the pool repr; keep the informative tail.
     if "Caused by" in text:

@@ -33,7 +33,7 @@ from .operations import (
     MAX_ATTRIBUTES,
     JsonType,
 )
-from .plan import JOURNEYS_OFF, RESERVED_EVENTS, CallPlan, Source
+from .plan import JOURNEYS_OFF, RESERVED_EVENTS, CallPlan, Source, describe_column, row_reason
 from .values import JSON_OPTIONS, json_default
 
 try:
@@ -119,8 +119,13 @@ def _timestamp_checks(column: Hashable) -> list[pa.Check]:
         issues = pd.Series(reading.issues != 0, index=series.index)
         return reading.stamps.notna() | series.isna() | issues
 
+    # The row's reason names the column already (see plan.row_reason).
+    named = (f"column {column!r}: ", f"column {column!r} ")
     checks = [
-        pa.Check(lambda s, code=code: pd.Series(read(s).issues != code, index=s.index), error=why)
+        pa.Check(
+            lambda s, code=code: pd.Series(read(s).issues != code, index=s.index),
+            error=why.removeprefix(named[0]).removeprefix(named[1]),
+        )
         for code, why in date_issue_reasons(column).items()
     ]
     return [*checks, pa.Check(readable, error="must be a date-time")]
@@ -389,12 +394,11 @@ def _journeys_checks(source: Source, by_hand: bool) -> list[pa.Check]:
     reason per row that pandera cannot give.
     """
     checks: list[pa.Check] = []
-    column = source.column
     if source.needed:
         checks.append(
             pa.Check(
                 lambda s: s.notna(),
-                error=f"no value in column {column!r}; {source.needed} ({JOURNEYS_OFF})",
+                error=f"is missing; {source.needed} ({JOURNEYS_OFF})",
                 ignore_na=False,
             )
         )
@@ -507,14 +511,13 @@ def _checks(source: Source, by_hand: bool = False) -> list[pa.Check]:
 
 
 def _names(plan: CallPlan) -> dict[Hashable, str]:
-    """Human label of each column: the argument or payload key that reads it."""
+    """How reasons name each column: the column and the argument or key that reads it."""
     names: dict[Hashable, str] = {}
     for source in plan.sources:
         if not source.is_constant and source.column not in names:
-            role = source.kind != "json" and source.spec is None
-            names[source.column] = source.label if role else str(source.column)
+            names[source.column] = source.describe()
     if plan.message_id is not None:
-        names.setdefault(plan.message_id, "message_id")
+        names.setdefault(plan.message_id, describe_column(plan.message_id, "message_id"))
     return names
 
 
@@ -612,7 +615,7 @@ def failure_reasons(plan: CallPlan, errors: SchemaErrors, n_rows: int) -> dict[i
         ):
             reason = text
         else:
-            reason = f"{label}: {text}"
+            reason = row_reason(label, text)
         if index is None or (isinstance(index, float) and math.isnan(index)):
             for position in range(n_rows):
                 reasons.setdefault(position, reason)
@@ -688,7 +691,7 @@ def _reserved_reasons(plan: CallPlan, view: pd.DataFrame) -> dict[int, str]:
         names = reserved_names(view[source.column]).to_numpy(dtype=object)
         for position in np.flatnonzero(pd.notna(names)).tolist():
             reason = RESERVED_EVENTS[names[position]]
-            reasons.setdefault(position, f"{source.label}: {reason} ({JOURNEYS_OFF})")
+            reasons.setdefault(position, source.reason(f"{reason} ({JOURNEYS_OFF})"))
     return reasons
 
 

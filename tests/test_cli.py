@@ -206,7 +206,7 @@ def test_bad_usage_exits_2_before_sending(
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        (["--user-id", "id", "--api-key", "k"], "unrecognized arguments: --api-key"),
+        (["--user-id", "id", "--api-key", "k"], "--api-key: the key comes only from"),
         (["--user-id", "id", "--out", "result.xlsx"], "cannot write result.xlsx"),
         (["--user-id", "id", "--context", "{oops"], "--context: not valid JSON"),
         (["--user-id", "id", "--rate-limit", "fast"], "expected N/SECONDS"),

@@ -42,7 +42,7 @@ def test_a_row_against_the_columns_order_is_invalid() -> None:
     assert out["status"].tolist() == ["dry_run", "dry_run", "dry_run", "invalid"]
     assert out["read"].tolist()[:3] == ["2024-05-13 10:30", "2024-05-14 00:00", "2024-03-05 00:00"]
     error = out["error"].iloc[3]
-    assert error.startswith("timestamp: column 'when' mixes day-first")
+    assert error.startswith("when (timestamp=): mixes day-first")
     assert "ISO 8601" in error and "pd.to_datetime(df['when'], format=" in error
 
 
@@ -50,7 +50,7 @@ def test_nothing_tells_so_ambiguous_rows_are_invalid() -> None:
     """No part over 12 anywhere: 03/05/2024 is refused; 05/05/2024 reads the same either way."""
     out = sent_timestamps(["03/05/2024", "05/05/2024", None, "2024-05-03"])
     assert out["status"].tolist() == ["invalid", "dry_run", "dry_run", "dry_run"]
-    assert out["error"].iloc[0].startswith("timestamp: column 'when': the day and the month")
+    assert out["error"].iloc[0].startswith("when (timestamp=): the day and the month")
 
 
 def test_other_forms_read_as_before() -> None:

@@ -44,8 +44,8 @@ def test_app_opened_carries_token_and_platform_in_context_device(
         "Application Opened", user_id="uid", token="push", platform="os", client=cio_client
     )
     assert result["status"].tolist() == ["sent", "invalid", "invalid"]
-    assert result.loc[1, "error"].startswith("token: no value in column 'push'; ")
-    assert result.loc[2, "error"].startswith("platform: no value in column 'os'; ")
+    assert result.loc[1, "error"].startswith("push (token=): is missing; ")
+    assert result.loc[2, "error"].startswith("os (platform=): is missing; ")
     assert "createUpdateDevice" in result.loc[2, "error"]
     assert result.loc[2, "error"].endswith(OFF)
     assert calls(cio_fake) == [
@@ -131,7 +131,7 @@ def test_page_url_role_lands_in_properties_url(
     result = views.cio.page(user_id="uid", url="link", client=cio_client)
     assert result["status"].tolist() == ["sent", "invalid"]
     assert result.loc[1, "error"] == (
-        "url: no value in column 'link'; Customer.io Journeys names page views by their url "
+        "link (url=): is missing; Customer.io Journeys names page views by their url "
         f"and drops those without one {OFF}"
     )
     assert calls(cio_fake) == [
@@ -153,7 +153,7 @@ def test_page_url_from_a_property_column_called_url(
     views = pd.DataFrame({"uid": ["u1", "u2"], "url": ["https://x.io/a", None]})
     result = views.cio.page(user_id="uid", name="A", client=cio_client)
     assert result["status"].tolist() == ["sent", "invalid"]
-    assert result.loc[1, "error"].startswith("url: no value in column 'url'; ")
+    assert result.loc[1, "error"].startswith("url: is missing; ")
     assert calls(cio_fake)[0]["properties"] == {"url": "https://x.io/a"}
 
 
@@ -189,7 +189,7 @@ def test_device_register_needs_a_platform(cio_fake: FakeCio, cio_client: pandas_
         user_id="uid", token="push", platform="os", client=cio_client
     )
     assert result["status"].tolist() == ["sent", "invalid"]
-    assert result.loc[1, "error"].startswith("platform: no value in column 'os'; ")
+    assert result.loc[1, "error"].startswith("os (platform=): is missing; ")
     assert len(cio_fake.calls) == 1
 
 
@@ -244,7 +244,9 @@ def test_reserved_names_in_an_event_column_mark_their_rows(
     )
     result = events.cio.track(user_id="uid", event="name", client=cio_client)
     assert result["status"].tolist() == ["sent", "invalid", "invalid", "sent"]
-    assert result.loc[1, "error"].startswith("event: 'User Suppressed' is not a plain event")
+    assert result.loc[1, "error"].startswith(
+        "name (event=): 'User Suppressed' is not a plain event"
+    )
     assert "df.cio.suppress(...)" in result.loc[1, "error"]
     assert "df.cio.semantic.mobile('Application Opened', ...)" in result.loc[2, "error"]
     assert [c["event"] for c in cio_fake.calls] == ["Signed Up", "user deleted"]
@@ -357,7 +359,7 @@ def test_context_column_is_merged_deeply_and_clashes_are_invalid(
     )
     assert result["status"].tolist() == ["sent", "invalid", "invalid"]
     assert result.loc[1, "error"] == (
-        "context: sets context.device.token, which token= sends; give it in one place"
+        "ctx (context=): sets context.device.token, which token= sends; give it in one place"
     )
     assert calls(cio_fake)[0]["context"] == {
         "device": {"model": "Pixel", "token": "t1", "type": "android"}

@@ -107,7 +107,7 @@ def test_event_names_over_100_bytes() -> None:
     result = events.cio.track(user_id="uid", event="name", dry_run=True)
     assert result["status"].tolist() == ["dry_run", "invalid"]
     assert result.loc[1, "error"] == (
-        f"event: over 100 bytes, which Customer.io Journeys refuses in an event name {OFF}"
+        f"name (event=): over 100 bytes, which Customer.io Journeys refuses in an event name {OFF}"
     )
     with pytest.raises(pandas_cio.ColumnError, match="event= is 101 bytes"):
         events.cio.track(user_id="uid", event=long, dry_run=True)
@@ -136,7 +136,7 @@ def test_empty_and_blank_ids_are_invalid(method: str, args: dict[str, Any], blan
     result = target(**args, dry_run=True)
     assert result["status"].tolist() == ["dry_run", "invalid"]
     (role,) = [arg for arg, column in args.items() if column == "key"]
-    assert result.loc[1, "error"] == f"{role}: must be a non-empty string or an integer"
+    assert result.loc[1, "error"] == f"key ({role}=): must be a non-empty string or an integer"
 
 
 def test_every_limit_is_off_with_journeys_false() -> None:
@@ -204,7 +204,7 @@ def test_blank_device_tokens_and_event_names_are_invalid() -> None:
     phones = pd.DataFrame({"uid": ["u1", "u2"], "push": ["t1", "  "]})
     result = phones.cio.devices.register(user_id="uid", token="push", platform="ios", dry_run=True)
     assert result["status"].tolist() == ["dry_run", "invalid"]
-    assert result.loc[1, "error"] == "token: must be a non-empty string"
+    assert result.loc[1, "error"] == "push (token=): must be a non-empty string"
     events = pd.DataFrame({"uid": ["u1"]})
     with pytest.raises(pandas_cio.ColumnError, match="must be a non-empty string"):
         events.cio.track(user_id="uid", event=pandas_cio.lit(" "), dry_run=True)

@@ -49,8 +49,8 @@ def test_register_puts_the_device_in_context_and_attributes_in_properties(
         client=cio_client,
     )
     assert result["status"].tolist() == ["sent", "invalid", "invalid"]
-    assert result.loc[1, "error"] == "platform: must be one of android, ios"
-    assert result.loc[2, "error"] == "token: is missing"
+    assert result.loc[1, "error"] == "os (platform=): must be one of android, ios"
+    assert result.loc[2, "error"] == "push_token (token=): is missing"
     assert recorded(cio_fake, result) == [
         {
             "type": "track",

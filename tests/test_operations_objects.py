@@ -43,7 +43,7 @@ def test_upsert_sends_group_calls_with_a_string_object_type(
         object_id="account", object_type_id="kind", client=cio_client
     )
     assert result["status"].tolist() == ["sent", "sent", "invalid"]
-    assert result.loc[2, "error"] == "object_id: is missing"
+    assert result.loc[2, "error"] == "account (object_id=): is missing"
     assert recorded(cio_fake, result) == [
         {
             "type": "group",
@@ -109,7 +109,7 @@ def test_unrelate_sends_relationship_deleted(
         user_id="uid", object_id="account", object_type_id="kind", client=cio_client
     )
     assert result["status"].tolist() == ["sent", "invalid"]
-    assert result.loc[1, "error"] == "object_type_id: must be an integer"
+    assert result.loc[1, "error"] == "kind (object_type_id=): must be an integer"
     assert recorded(cio_fake, result) == [
         {
             "type": "track",
@@ -127,7 +127,9 @@ def test_delete_sends_object_deleted_with_an_unused_anonymous_id(
     closed = pd.DataFrame({"account": ["acme", " "], "closed_by": ["ops", "ops"]})
     result = closed.cio.objects.delete(object_id="account", object_type_id=2, client=cio_client)
     assert result["status"].tolist() == ["sent", "invalid"]
-    assert result.loc[1, "error"] == "object_id: must be a non-empty string or an integer"
+    assert (
+        result.loc[1, "error"] == "account (object_id=): must be a non-empty string or an integer"
+    )
     assert recorded(cio_fake, result) == [
         {
             "type": "track",

@@ -46,7 +46,7 @@ def test_page_sends_name_category_and_properties(
         client=cio_client,
     )
     assert result["status"].tolist() == ["sent", "sent", "invalid"]
-    assert result.loc["c", "error"] == "timestamp: must be a date-time"
+    assert result.loc["c", "error"] == "at (timestamp=): must be a date-time"
     assert recorded(cio_fake, result) == [
         {
             "type": "page",
@@ -72,9 +72,9 @@ def test_screen_sends_the_screen_call(cio_fake: FakeCio, cio_client: pandas_cio.
     )
     result = views.cio.screen(user_id="uid", name="screen", client=cio_client)
     assert result["status"].tolist() == ["sent", "invalid", "invalid"]
-    assert result.loc[1, "error"] == "name: must be a non-empty string"
+    assert result.loc[1, "error"] == "screen (name=): must be a non-empty string"
     assert result.loc[2, "error"] == (
-        "name: no value in column 'screen'; Customer.io Journeys drops screen views without "
+        "screen (name=): is missing; Customer.io Journeys drops screen views without "
         "a name (journeys=False turns this check off)"
     )
     assert recorded(cio_fake, result) == [
@@ -99,7 +99,7 @@ def test_alias_sends_previous_id_and_nothing_else(
     merges = pd.DataFrame({"new": ["u1", "u2"], "old": [42, None], "note": ["x", "y"]})
     result = merges.cio.alias(user_id="new", previous_id="old", client=cio_client)
     assert result["status"].tolist() == ["sent", "invalid"]
-    assert result.loc[1, "error"] == "previous_id: is missing"
+    assert result.loc[1, "error"] == "old (previous_id=): is missing"
     assert recorded(cio_fake, result) == [{"type": "alias", "userId": "u1", "previousId": "42"}]
 
 
@@ -124,7 +124,7 @@ def test_people_actions_send_their_semantic_event(
     )
     result = getattr(people.cio, method)(user_id="email", timestamp="at", client=cio_client)
     assert result["status"].tolist() == ["sent", "invalid", "sent"]
-    assert result.loc[1, "error"] == "user_id: must be a non-empty string or an integer"
+    assert result.loc[1, "error"] == "email (user_id=): must be a non-empty string or an integer"
     assert recorded(cio_fake, result) == [
         {
             "type": "track",

@@ -187,7 +187,7 @@ def test_required_property_needs_a_column_and_a_value() -> None:
         dry_run=True,
     )
     assert result["status"].tolist() == ["dry_run", "invalid"]
-    assert result.loc[1, "error"] == "delivery: is missing"
+    assert result.loc[1, "error"] == "delivery (sent as email_id): is missing"
 
 
 def test_enums_bounds_and_array_elements_are_checked() -> None:

@@ -115,9 +115,11 @@ from typing import Any
 from pyspark.sql import DataFrame
 
 from ..client import Client
+from ..errors import UnknownArgumentError
 from ..operations import OPERATIONS, Operation, get_operation
 from ..pipeline import DEFAULT_CHUNK_ROWS
 from ..plan import Missing
+from ..suggest import unknown_keywords_message
 from ._job import Shipment, plan_send
 from ._settings import ClientSettings, TaskRate, share_rate
 from ._stream import BatchSender
@@ -134,6 +136,25 @@ __all__ = [
     "share_rate",
     "track",
 ]
+
+
+# The keywords of send() and foreach_batch() that are not the operation's.
+_SEND_KEYWORDS = ("keys", "client", "max_concurrent_tasks", "dry_run", "missing", "chunk_rows")
+_BATCH_KEYWORDS = (*_SEND_KEYWORDS, "results_path", "results_format")
+
+
+def _check_keywords(where: str, op: Operation, args: dict[str, Any], own: Sequence[str]) -> None:
+    """Refuse keywords the operation does not take, naming the function as it was called.
+
+    Checked here, on the driver, so that the error names the Spark function
+    and suggests the closest keywords before any job is planned.
+    """
+    valid = [role.arg for role in op.roles]
+    if op.payload_arg:
+        valid.append(op.payload_arg)
+    unknown = [name for name in args if name not in valid]
+    if unknown:
+        raise UnknownArgumentError(unknown_keywords_message(where, unknown, [*valid, *own]))
 
 
 def _split_payload(op: Operation, args: dict[str, Any]) -> Any:
@@ -195,6 +216,7 @@ def send(
     """
     op = get_operation(operation)
     args = dict(args)
+    _check_keywords(f"pandas_cio.spark.send(sdf, {operation!r})", op, args, _SEND_KEYWORDS)
     payload = _split_payload(op, args)
     shipment = None if dry_run else Shipment.from_client(client)
     planned = plan_send(
@@ -252,6 +274,7 @@ def foreach_batch(
     """
     op = get_operation(operation)
     args = dict(args)
+    _check_keywords(f"pandas_cio.spark.foreach_batch({operation!r})", op, args, _BATCH_KEYWORDS)
     payload = _split_payload(op, args)
     return BatchSender(
         op.name,
@@ -291,6 +314,9 @@ def _operation_function(name: str) -> Callable[..., DataFrame]:
     op = get_operation(name)
 
     def operation(sdf: DataFrame, /, **args: Any) -> DataFrame:
+        # Checked here too, so that the error names the function that was called.
+        own = {key: value for key, value in args.items() if key not in _SEND_KEYWORDS}
+        _check_keywords(f"pandas_cio.spark.{name}()", op, own, _SEND_KEYWORDS)
         return send(sdf, name, **args)
 
     operation.__name__ = operation.__qualname__ = name.rsplit(".", 1)[-1]
