@@ -1,0 +1,218 @@
+"""Frames of other libraries through the pandas pipeline, and their results back.
+
+A polars frame is sent by handing its Arrow data to pandas as Arrow-backed
+columns (``pd.ArrowDtype``): numbers, booleans, dates and lists are wrapped,
+not copied; polars' string views are rewritten once as Arrow large strings
+(see ``benchmarks/polars_conversion.py`` for the cost). The pipeline, the
+statuses and the guarantees are then exactly the pandas ones, and the result
+comes back as a polars frame whose ``status`` is a ``pl.Enum`` of
+:class:`~pandas_cio.Status` values.
+
+polars frames have no ``attrs``, so a send's counters (``result.attrs["cio"]``
+for pandas) are kept beside the polars result they belong to, for as long as
+that very object lives: ``result.cio.stats`` and ``result.cio.report()`` read
+them. A frame derived from it (a filter, a join) is another object, and the
+report then derives what it can from the frame, as it does for a filtered
+pandas result.
+
+Nothing here imports polars: a frame is a polars frame only when polars has
+already been imported by whoever made it.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import logging
+import sys
+import types
+import weakref
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from .results import STATUS_DTYPE, Status
+
+__all__ = [
+    "is_lazy_polars",
+    "is_polars",
+    "polars_result",
+    "register_polars_when_imported",
+    "result_to_pandas",
+    "stats_of",
+    "status_enum",
+    "to_pandas",
+]
+
+logger = logging.getLogger("pandas_cio")
+
+# Counters of polars results, by id() of the frame; an entry goes when its
+# frame is collected (weakref.finalize runs before the id can be reused).
+_STATS: dict[int, dict[str, Any]] = {}
+
+
+def is_polars(frame: object) -> bool:
+    """Whether ``frame`` is a ``polars.DataFrame`` (without importing polars)."""
+    pl = sys.modules.get("polars")
+    return pl is not None and isinstance(frame, pl.DataFrame)
+
+
+def is_lazy_polars(frame: object) -> bool:
+    """Whether ``frame`` is a ``polars.LazyFrame``, which must be collected first."""
+    pl = sys.modules.get("polars")
+    return pl is not None and isinstance(frame, pl.LazyFrame)
+
+
+def to_pandas(frame: Any) -> pd.DataFrame:
+    """Return a polars frame as a pandas frame of Arrow-backed columns.
+
+    Parameters
+    ----------
+    frame : polars.DataFrame
+        The input. Its rows become positions 0..n-1 (polars has no index).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Each column a ``pd.ArrowDtype`` over the same Arrow buffers: List and
+        Struct columns arrive as Arrow lists and structs, Datetime columns
+        keep their time zone, nulls stay nulls (never NaN).
+    """
+    converted: pd.DataFrame = frame.to_arrow().to_pandas(types_mapper=pd.ArrowDtype)
+    return converted
+
+
+def polars_result(result: pd.DataFrame) -> Any:
+    """Return a pandas result frame as a polars frame with the same columns.
+
+    Parameters
+    ----------
+    result : pandas.DataFrame
+        A result frame (see :mod:`pandas_cio.results`).
+
+    Returns
+    -------
+    polars.DataFrame
+        The same rows in the same order; ``status`` a ``pl.Enum`` of the
+        :class:`~pandas_cio.Status` values, ``error`` and ``message_id``
+        strings, ``batch`` and ``http_status`` nullable integers. The send's
+        counters are kept for :func:`stats_of`.
+    """
+    import polars as pl
+
+    # Other columns a result may carry (a CLI or a future stage) pass as they are.
+    frame = pl.from_pandas(result.reset_index(drop=True))
+    if "status" in frame.columns:
+        frame = frame.with_columns(pl.col("status").cast(pl.String).cast(status_enum()))
+    attrs = result.attrs.get("cio")
+    if isinstance(attrs, Mapping):
+        key = id(frame)
+        _STATS[key] = dict(attrs)
+        weakref.finalize(frame, _STATS.pop, key, None)
+    return frame
+
+
+def status_enum() -> Any:
+    """The polars dtype of a result's ``status``: a ``pl.Enum`` in Status order."""
+    import polars as pl
+
+    return pl.Enum([s.value for s in Status])
+
+
+def stats_of(frame: Any) -> dict[str, Any]:
+    """Return the counters of the send that returned ``frame`` (empty when unknown)."""
+    return dict(_STATS.get(id(frame), {}))
+
+
+def result_to_pandas(frame: Any) -> pd.DataFrame:
+    """Return a polars result frame as the pandas result frame it was made from.
+
+    The dtypes are the pandas result's (status a categorical, nullable
+    integers), and ``attrs["cio"]`` holds the send's counters when ``frame`` is
+    the very object the send returned.
+    """
+    result: pd.DataFrame = frame.to_pandas()
+    dtypes: dict[str, Any] = {
+        "status": STATUS_DTYPE,
+        "error": "string",
+        "message_id": "string",
+        "batch": "Int64",
+        "http_status": "Int64",
+        "attempts": "int64",
+    }
+    result = result.astype({k: v for k, v in dtypes.items() if k in result.columns})
+    stats = stats_of(frame)
+    if stats:
+        result.attrs["cio"] = stats
+    return result
+
+
+def register_polars_when_imported() -> None:
+    """Register ``polars.DataFrame.cio`` now if polars is imported, else once it is.
+
+    Importing polars costs about 0.1 s, which ``import pandas_cio`` should not
+    pay for users who never touch it, so polars is never imported here: when
+    it is already in ``sys.modules`` the namespace is registered at once;
+    otherwise a finder waits on ``sys.meta_path`` for ``import polars`` and
+    registers the namespace as soon as polars has finished importing, then
+    takes itself off the path. Either import order gives ``df.cio``.
+    """
+    if "polars" in sys.modules:
+        _register()
+    elif not any(isinstance(f, _PolarsFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PolarsFinder())
+
+
+def _register() -> None:
+    # A polars version without the namespace API must not make `import polars`
+    # fail in a program that uses pandas_cio for pandas only; the explicit
+    # `import pandas_cio.polars_accessor` still raises the real error.
+    try:
+        importlib.import_module("pandas_cio.polars_accessor")
+    except Exception as exc:
+        logger.warning("pandas_cio could not register polars.DataFrame.cio: %s", exc)
+
+
+class _PolarsFinder(importlib.abc.MetaPathFinder):
+    """Finds nothing itself: wraps polars' loader so that registration follows its import."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Any = None,
+        target: types.ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if fullname != "polars":
+            return None
+        # One shot, and out of the way of the search for the real spec below.
+        if self in sys.meta_path:
+            sys.meta_path.remove(self)
+        spec = importlib.util.find_spec(fullname)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _RegisteringLoader(spec.loader)
+        return spec
+
+
+class _RegisteringLoader(importlib.abc.Loader):
+    """Runs the real loader, puts it back on the module, then registers ``cio``."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType | None:
+        created: types.ModuleType | None = self._loader.create_module(spec)
+        return created
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self._loader.exec_module(module)
+        # No trace of the wrapper stays on polars.
+        module.__loader__ = self._loader
+        if module.__spec__ is not None:
+            module.__spec__.loader = self._loader
+        _register()
+
+    def __getattr__(self, name: str) -> Any:
+        # get_resource_reader, is_package...: whatever the real loader offers.
+        return getattr(self._loader, name)
