@@ -46,6 +46,7 @@ from .functions import (
     objects,
     page,
     report,
+    schema,
     screen,
     semantic,
     send,
@@ -56,7 +57,6 @@ from .functions import (
 from .ledger import Ledger, LedgerError, SqliteLedger
 from .results import Status
 from .roles import col, lit
-from .schemas import schema
 from .transport import RateLimit
 
 __all__ = [

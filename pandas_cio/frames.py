@@ -78,8 +78,21 @@ def to_pandas(frame: Any) -> pd.DataFrame:
     pandas.DataFrame
         Each column a ``pd.ArrowDtype`` over the same Arrow buffers: List and
         Struct columns arrive as Arrow lists and structs, Datetime columns
-        keep their time zone, nulls stay nulls (never NaN).
+        keep their time zone, nulls stay nulls. A float NaN becomes null, as
+        pandas reads NaN as missing (so it is left out of the call).
     """
+    import polars as pl
+
+    # polars keeps NaN apart from null, pandas reads both as missing: a NaN
+    # would reach the call as null (which clears an attribute in Journeys)
+    # where a pandas NaN is left out. Only float columns that hold one change.
+    floats = [
+        name
+        for name, dtype in frame.schema.items()
+        if dtype in (pl.Float32, pl.Float64) and frame[name].is_nan().any()
+    ]
+    if floats:
+        frame = frame.with_columns(pl.col(floats).fill_nan(None))
     converted: pd.DataFrame = frame.to_arrow().to_pandas(types_mapper=pd.ArrowDtype)
     return converted
 

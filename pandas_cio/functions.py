@@ -22,15 +22,19 @@ from __future__ import annotations
 import inspect
 import typing
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from . import schemas
 from .accessor import CioAccessor, DevicesNamespace, ObjectsNamespace, SemanticNamespace
 from .errors import SendError, UnknownEventError
 from .events import EVENTS
 from .frames import is_lazy_polars, is_polars, polars_result, result_to_pandas, to_pandas
 from .operations import OPERATIONS
+
+if TYPE_CHECKING:
+    import pandera.pandas as pa
 
 __all__ = [
     "alias",
@@ -41,6 +45,7 @@ __all__ = [
     "objects",
     "page",
     "report",
+    "schema",
     "screen",
     "semantic",
     "send",
@@ -155,6 +160,29 @@ merge_retry = _function(CioAccessor, "merge_retry", "merge_retry")
 objects = _namespace(ObjectsNamespace, "objects")
 devices = _namespace(DevicesNamespace, "devices")
 semantic = _namespace(SemanticNamespace, "semantic")
+
+
+def schema(
+    operation: str, frame: Any = None, /, *, journeys: bool = True, **arguments: Any
+) -> pa.DataFrameSchema:
+    """Return the pandera schema rows of ``operation`` must satisfy.
+
+    :func:`pandas_cio.schemas.schema` (see it for every argument), where
+    ``frame`` may also be a polars frame: its columns and their types are
+    read as the polars accessor reads them, and no row is converted. The
+    schema checks pandas frames; to check a polars frame with it, validate
+    ``pandas_cio.frames.to_pandas(frame)``.
+
+    Examples
+    --------
+    >>> import polars as pl, pandas_cio
+    >>> frame = pl.DataFrame({"uid": ["u1"], "plan": ["pro"]})
+    >>> sorted(pandas_cio.schema("identify", frame, user_id="uid").columns)
+    ['plan', 'uid']
+    """
+    if is_polars(frame):
+        frame = to_pandas(frame.head(0))
+    return schemas.schema(operation, frame, journeys=journeys, **arguments)
 
 
 def send(frame: Any, operation: str, /, **arguments: Any) -> Any:
