@@ -28,10 +28,9 @@ import pandas as pd
 
 from . import schemas
 from .accessor import CioAccessor, DevicesNamespace, ObjectsNamespace, SemanticNamespace
-from .errors import SendError, UnknownEventError
-from .events import EVENTS
+from .errors import SendError
 from .frames import is_lazy_polars, is_polars, polars_result, result_to_pandas, to_pandas
-from .operations import OPERATIONS
+from .schemas import resolve_operation
 
 if TYPE_CHECKING:
     import pandera.pandas as pa
@@ -191,7 +190,8 @@ def send(frame: Any, operation: str, /, **arguments: Any) -> Any:
     For pipeline code that reads the operation from configuration:
     ``send(frame, "identify", user_id="id")`` is ``identify(frame, user_id="id")``,
     ``send(frame, "objects.relate", ...)`` is ``objects.relate(frame, ...)``, and
-    ``send(frame, "Order Completed", ...)`` is
+    ``send(frame, "Order Completed", ...)`` (or ``"semantic:Order Completed"``,
+    the operation's name, as ``pandas_cio.spark.send`` takes it) is
     ``semantic.ecommerce(frame, "Order Completed", ...)``.
 
     Parameters
@@ -221,16 +221,10 @@ def send(frame: Any, operation: str, /, **arguments: Any) -> Any:
     >>> pandas_cio.send(people, "identify", user_id="id", dry_run=True)["status"].tolist()
     ['dry_run']
     """
-    event = operation.removeprefix("semantic:")
-    if operation in OPERATIONS and not operation.startswith("semantic:"):
-        *space, name = operation.split(".")
-        owner = namespace_class(vars(CioAccessor)[space[0]]) if space else CioAccessor
-        if owner is not None:
-            return call(owner, name, frame, (), arguments)
-    if event in EVENTS:
-        return call(SemanticNamespace, EVENTS[event].category, frame, (event,), arguments)
-    named = ", ".join(sorted(n for n in OPERATIONS if not n.startswith("semantic:")))
-    raise UnknownEventError(
-        f"send(frame, {operation!r}): not an operation nor a semantic event name. "
-        f"Operations: {named}; or an event name such as 'Order Completed'."
-    )
+    op = resolve_operation(operation.removeprefix("semantic:"))
+    # The operations table names the accessor call that runs each operation.
+    *space, name = op.method.split(".")
+    owner = namespace_class(vars(CioAccessor)[space[0]]) if space else CioAccessor
+    assert owner is not None, op.method
+    event = (op.event,) if owner is SemanticNamespace else ()
+    return call(owner, name, frame, event, arguments)
