@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import inspect
+import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -235,3 +237,24 @@ def test_polars_imported_first_is_registered_at_import() -> None:
         "any('Polars' in type(f).__name__ for f in sys.meta_path))"
     )
     assert out == "True False"
+
+
+def _readme_blocks() -> list[str]:
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    match = re.search(r"^## polars and plain functions\n(.*?)(?=^## )", text, re.M | re.S)
+    assert match, "README.md has no '## polars and plain functions' section"
+    return re.findall(r"^```python\n(.*?)^```", match.group(1), re.M | re.S)
+
+
+def test_the_readme_examples_run_as_written() -> None:
+    """The section's examples run, and the values their comments show are right."""
+    polars_example, functions_example = _readme_blocks()
+    scope: dict[str, Any] = {}
+    exec(compile(polars_example, "README polars", "exec"), scope)
+    assert scope["result"]["status"].cast(pl.String).to_list() == ["sent", "sent", "invalid"]
+    assert scope["result"].cio.stats["requests"] == 1
+    assert scope["report"].counts["sent"] == 2
+    assert scope["again"].height == 0
+    scope = {}
+    exec(compile(functions_example, "README functions", "exec"), scope)
+    assert scope["result"]["status"].tolist() == ["dry_run", "dry_run"]
