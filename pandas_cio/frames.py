@@ -36,8 +36,10 @@ import pandas as pd
 from .results import STATUS_DTYPE, Status
 
 __all__ = [
+    "attrs_of",
     "is_lazy_polars",
     "is_polars",
+    "polars_failures",
     "polars_result",
     "register_polars_when_imported",
     "result_to_pandas",
@@ -48,9 +50,10 @@ __all__ = [
 
 logger = logging.getLogger("pandas_cio")
 
-# Counters of polars results, by id() of the frame; an entry goes when its
-# frame is collected (weakref.finalize runs before the id can be reused).
-_STATS: dict[int, dict[str, Any]] = {}
+# The attrs of polars results (the counters are attrs["cio"]), by id() of the
+# frame; an entry goes when its frame is collected (weakref.finalize runs
+# before the id can be reused).
+_ATTRS: dict[int, dict[Any, Any]] = {}
 
 
 def is_polars(frame: object) -> bool:
@@ -115,15 +118,23 @@ def polars_result(result: pd.DataFrame) -> Any:
     """
     import polars as pl
 
-    # Other columns a result may carry (a CLI or a future stage) pass as they are.
-    frame = pl.from_pandas(result.reset_index(drop=True))
+    # A result's index is the input's positions (polars has no index) unless
+    # a stage added rows of its own; then the labels are kept, as a column.
+    # Labels of mixed types (a polars column has one) are kept as their text.
+    if result.index.equals(pd.RangeIndex(len(result))):
+        flat = result.reset_index(drop=True)
+    else:
+        flat = result.reset_index()
+        labels = flat.columns[: result.index.nlevels]
+        mixed = [c for c in labels if flat[c].dtype == object]
+        flat = flat.astype(dict.fromkeys(mixed, "string"))
+    frame = pl.from_pandas(flat)
     if "status" in frame.columns:
         frame = frame.with_columns(pl.col("status").cast(pl.String).cast(status_enum()))
-    attrs = result.attrs.get("cio")
-    if isinstance(attrs, Mapping):
+    if result.attrs:
         key = id(frame)
-        _STATS[key] = dict(attrs)
-        weakref.finalize(frame, _STATS.pop, key, None)
+        _ATTRS[key] = dict(result.attrs)
+        weakref.finalize(frame, _ATTRS.pop, key, None)
     return frame
 
 
@@ -134,9 +145,22 @@ def status_enum() -> Any:
     return pl.Enum([s.value for s in Status])
 
 
+def attrs_of(frame: Any) -> dict[Any, Any]:
+    """Return the pandas ``attrs`` of the result ``frame`` was made from (empty when unknown)."""
+    return dict(_ATTRS.get(id(frame), {}))
+
+
 def stats_of(frame: Any) -> dict[str, Any]:
     """Return the counters of the send that returned ``frame`` (empty when unknown)."""
-    return dict(_STATS.get(id(frame), {}))
+    stats = attrs_of(frame).get("cio")
+    return dict(stats) if isinstance(stats, Mapping) else {}
+
+
+def polars_failures(failures: pd.DataFrame) -> Any:
+    """Return a :class:`~pandas_cio.SchemaError`'s failures with the row positions as ``row``."""
+    import polars as pl
+
+    return pl.from_pandas(failures.rename_axis("row").reset_index())
 
 
 def result_to_pandas(frame: Any) -> pd.DataFrame:
@@ -144,7 +168,7 @@ def result_to_pandas(frame: Any) -> pd.DataFrame:
 
     The dtypes are the pandas result's (status a categorical, nullable
     integers), and ``attrs["cio"]`` holds the send's counters when ``frame`` is
-    the very object the send returned.
+    the very object the send returned (with any other attrs it had).
     """
     result: pd.DataFrame = frame.to_pandas()
     dtypes: dict[str, Any] = {
@@ -156,9 +180,7 @@ def result_to_pandas(frame: Any) -> pd.DataFrame:
         "attempts": "int64",
     }
     result = result.astype({k: v for k, v in dtypes.items() if k in result.columns})
-    stats = stats_of(frame)
-    if stats:
-        result.attrs["cio"] = stats
+    result.attrs = attrs_of(frame)
     return result
 
 

@@ -28,8 +28,15 @@ import pandas as pd
 
 from . import schemas
 from .accessor import CioAccessor, DevicesNamespace, ObjectsNamespace, SemanticNamespace
-from .errors import SendError
-from .frames import is_lazy_polars, is_polars, polars_result, result_to_pandas, to_pandas
+from .errors import CioError, SchemaError
+from .frames import (
+    is_lazy_polars,
+    is_polars,
+    polars_failures,
+    polars_result,
+    result_to_pandas,
+    to_pandas,
+)
 from .schemas import resolve_operation
 
 if TYPE_CHECKING:
@@ -76,7 +83,9 @@ def call(cls: type, name: str, frame: Any, args: tuple[Any, ...], kwargs: dict[s
     """Call ``cls(frame).name(*args, **kwargs)``, converting a polars frame both ways.
 
     For a polars input, the result (and the ``.result`` of a
-    :class:`~pandas_cio.SendError`) is a polars frame.
+    :class:`~pandas_cio.SendError`) is a polars frame, and a
+    :class:`~pandas_cio.SchemaError`'s ``failures`` a polars frame whose
+    ``row`` column gives each failing row's position.
     """
     method = getattr(cls, name)
     if isinstance(frame, pd.DataFrame):
@@ -91,9 +100,14 @@ def call(cls: type, name: str, frame: Any, args: tuple[Any, ...], kwargs: dict[s
             return method(cls(result_to_pandas(frame)), *args, **kwargs)
         try:
             out = method(cls(to_pandas(frame)), *args, **kwargs)
-        except SendError as exc:
-            # The rows as far as the send got, in the kind of frame the caller has.
-            exc.result = polars_result(exc.result)
+        except CioError as exc:
+            # The rows as far as the send got (a SendError's, or any error's
+            # that carries a result), in the kind of frame the caller has.
+            result = getattr(exc, "result", None)
+            if isinstance(result, pd.DataFrame):
+                exc.result = polars_result(result)  # type: ignore[attr-defined]
+            if isinstance(exc, SchemaError):
+                exc.failures = polars_failures(exc.failures)
             raise
         return polars_result(out) if isinstance(out, pd.DataFrame) else out
     if is_lazy_polars(frame):

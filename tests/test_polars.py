@@ -20,7 +20,7 @@ pl = pytest.importorskip("polars")
 from frame_cases import INVALID_ROW, OPERATION_NAMES, case_for, method_for  # noqa: E402
 
 from pandas_cio.accessor import CioAccessor  # noqa: E402
-from pandas_cio.frames import result_to_pandas  # noqa: E402
+from pandas_cio.frames import polars_result, result_to_pandas  # noqa: E402
 from pandas_cio.functions import INDEX_METHODS, public_members  # noqa: E402
 from pandas_cio.results import Status  # noqa: E402
 
@@ -258,3 +258,31 @@ def test_the_readme_examples_run_as_written() -> None:
     scope = {}
     exec(compile(functions_example, "README functions", "exec"), scope)
     assert scope["result"]["status"].tolist() == ["dry_run", "dry_run"]
+
+
+def test_errors_raise_gives_polars_failures_by_row_position() -> None:
+    """errors="raise": the SchemaError's failures are a polars frame with each row's position."""
+    frame = pl.DataFrame({"id": ["u1", None, "u3", None]})
+    with pytest.raises(pandas_cio.SchemaError) as raised:
+        frame.cio.identify(user_id="id", errors="raise")
+    failures = raised.value.failures
+    assert isinstance(failures, pl.DataFrame)
+    assert failures["row"].to_list() == [1, 3]
+    assert failures["error"].to_list() == ["needs a value in id"] * 2
+
+
+def test_a_result_with_rows_of_its_own_keeps_their_labels() -> None:
+    """Result rows beyond the input's positions (a stage's own) keep their labels as a column."""
+    result = pd.DataFrame(
+        {"status": pd.Categorical(["sent", "sent"], categories=[s.value for s in Status])},
+        index=pd.Index([0, "deleted:u9"], name="row", dtype=object),
+    )
+    result.attrs = {"cio": {"rows": 2}, "plan": {"deleted": 1}}
+    frame = polars_result(result)
+    assert frame.columns == ["row", "status"]
+    assert frame["row"].to_list() == ["0", "deleted:u9"] or frame["row"].to_list() == [
+        0,
+        "deleted:u9",
+    ]
+    assert frame.cio.stats == {"rows": 2}
+    assert result_to_pandas(frame).attrs == result.attrs
