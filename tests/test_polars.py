@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import re
 import subprocess
@@ -11,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import pandas_cio
 from pandas_cio.testing import FakeCio
@@ -286,3 +289,54 @@ def test_a_result_with_rows_of_its_own_keeps_their_labels() -> None:
     ]
     assert frame.cio.stats == {"rows": 2}
     assert result_to_pandas(frame).attrs == result.attrs
+
+
+def test_a_frame_of_many_chunks_sends_as_one_chunk_does() -> None:
+    """Arrow columns of many chunks, sliced across chunk ends, give the same ids and statuses."""
+    parts = [
+        pl.DataFrame({"id": [f"u{i}", None], "n": [i, None], "tags": [["a"], None]})
+        for i in range(30)
+    ]
+    frame = pl.concat(parts, rechunk=False)
+    assert frame.n_chunks() == 30
+    chunked = frame.cio.identify(user_id="id", dry_run=True, chunk_rows=7)
+    assert chunked.equals(frame.rechunk().cio.identify(user_id="id", dry_run=True))
+    expected = frame.to_pandas(use_pyarrow_extension_array=True).cio.identify(
+        user_id="id", dry_run=True
+    )
+    _assert_same_result(chunked, expected)
+
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=8)
+
+
+@st.composite
+def _typed_people(draw: st.DrawFn) -> pd.DataFrame:
+    """A pandas frame of typed columns, with nulls, that polars holds value for value."""
+    rows = draw(st.integers(0, 6))
+
+    def column(values: st.SearchStrategy[Any]) -> list[Any]:
+        return draw(st.lists(st.none() | values, min_size=rows, max_size=rows))
+
+    ids = draw(st.lists(st.text("abcdef", min_size=1, max_size=4), min_size=rows, max_size=rows))
+    instants = st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2040, 1, 1))
+    return pd.DataFrame(
+        {
+            "id": pd.array([None if i % 4 == 3 else v for i, v in enumerate(ids)], "string"),
+            "text": pd.array(column(_TEXT), dtype="string"),
+            "count": pd.array(column(st.integers(-(2**53), 2**53)), dtype="Int64"),
+            "ratio": pd.array(column(st.floats(allow_infinity=False, width=32)), "float64"),
+            "flag": pd.array(column(st.booleans()), dtype="boolean"),
+            "at": pd.to_datetime(column(instants)).tz_localize("UTC").tz_convert("Asia/Kolkata"),
+            "tags": column(st.lists(st.text("xyz", max_size=3), max_size=3)),
+        }
+    )
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(people=_typed_people())
+def test_any_typed_frame_gets_the_same_ids_and_statuses_from_polars(people: pd.DataFrame) -> None:
+    """For any frame of typed columns: polars and pandas give the same messageIds and statuses."""
+    expected = people.cio.identify(user_id="id", dry_run=True)
+    got = pl.from_pandas(people).cio.identify(user_id="id", dry_run=True)
+    _assert_same_result(got, expected)
