@@ -67,7 +67,12 @@ def _namespace(member: property, sub: type) -> property:
 
 def polars_class(cls: type, name: str) -> type:
     """Make the polars counterpart of a pandas accessor class, member by member."""
-    members: dict[str, Any] = {"__doc__": cls.__doc__, "_pandas": cls}
+    doc = (
+        f"The polars counterpart of :class:`pandas_cio.accessor.{cls.__name__}`: the same "
+        "methods and arguments; results are polars frames (see "
+        ":mod:`pandas_cio.polars_accessor`).\n\n" + inspect.cleandoc(cls.__doc__ or "")
+    )
+    members: dict[str, Any] = {"__doc__": doc, "_pandas": cls}
     for attr, member in public_members(cls):
         if isinstance(member, property):
             inner = namespace_class(member)
