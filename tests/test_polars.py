@@ -340,3 +340,15 @@ def test_any_typed_frame_gets_the_same_ids_and_statuses_from_polars(people: pd.D
     expected = people.cio.identify(user_id="id", dry_run=True)
     got = pl.from_pandas(people).cio.identify(user_id="id", dry_run=True)
     _assert_same_result(got, expected)
+
+
+def test_a_failed_registration_never_makes_import_polars_fail() -> None:
+    """When registering cannot work, import polars still does, and the warning says why."""
+    out = _run(
+        "import logging, sys; logging.basicConfig(level=logging.WARNING, stream=sys.stdout, "
+        "format='%(message)s'); sys.modules['pandas_cio.polars_accessor'] = None; "
+        "import pandas_cio, polars; print(hasattr(polars.DataFrame, 'cio'))"
+    )
+    warning, registered = out.splitlines()
+    assert warning.startswith("pandas_cio could not register polars.DataFrame.cio: ")
+    assert registered == "False"
