@@ -70,7 +70,7 @@ def is_lazy_polars(frame: object) -> bool:
 
 
 def to_pandas(frame: Any) -> pd.DataFrame:
-    """Return a polars frame as a pandas frame of Arrow-backed columns.
+    """Return a polars frame as the pandas frame the pipeline sends, through Arrow.
 
     Parameters
     ----------

@@ -79,8 +79,18 @@ def namespace_class(member: property) -> type | None:
     return returned if isinstance(returned, type) else None
 
 
-def call(cls: type, name: str, frame: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+def call(
+    cls: type,
+    name: str,
+    frame: Any,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    path: str = "",
+) -> Any:
     """Call ``cls(frame).name(*args, **kwargs)``, converting a polars frame both ways.
+
+    ``path`` names the call in errors (``"pandas_cio.objects.upsert()"``);
+    default ``name()``.
 
     For a polars input, the result (and the ``.result`` of a
     :class:`~pandas_cio.SendError`) is a polars frame, and a
@@ -90,10 +100,11 @@ def call(cls: type, name: str, frame: Any, args: tuple[Any, ...], kwargs: dict[s
     method = getattr(cls, name)
     if isinstance(frame, pd.DataFrame):
         return method(cls(frame), *args, **kwargs)
+    called = path or f"{name}()"
     if is_polars(frame):
         if name in INDEX_METHODS:
             raise TypeError(
-                f"{name}() matches rows by index label, and polars frames have no index; "
+                f"{called} matches rows by index label, and polars frames have no index; "
                 "re-send the failed rows and join the two results on a key column of yours"
             )
         if name in RESULT_METHODS:
@@ -112,10 +123,10 @@ def call(cls: type, name: str, frame: Any, args: tuple[Any, ...], kwargs: dict[s
         return polars_result(out) if isinstance(out, pd.DataFrame) else out
     if is_lazy_polars(frame):
         raise TypeError(
-            f"{name}() takes a polars DataFrame; call .collect() on the LazyFrame first"
+            f"{called} takes a polars DataFrame; call .collect() on the LazyFrame first"
         )
     raise TypeError(
-        f"{name}() takes a pandas or polars DataFrame as its first argument, "
+        f"{called} takes a pandas or polars DataFrame as its first argument, "
         f"not {type(frame).__name__}"
     )
 
@@ -130,7 +141,7 @@ def _function(cls: type, name: str, path: str) -> Callable[..., Any]:
     method = getattr(cls, name)
 
     def function(frame: Any, /, *args: Any, **kwargs: Any) -> Any:
-        return call(cls, name, frame, args, kwargs)
+        return call(cls, name, frame, args, kwargs, f"pandas_cio.{path}()")
 
     function.__name__ = name
     function.__qualname__ = path
@@ -241,4 +252,4 @@ def send(frame: Any, operation: str, /, **arguments: Any) -> Any:
     owner = namespace_class(vars(CioAccessor)[space[0]]) if space else CioAccessor
     assert owner is not None, op.method
     event = (op.event,) if owner is SemanticNamespace else ()
-    return call(owner, name, frame, event, arguments)
+    return call(owner, name, frame, event, arguments, f"pandas_cio.send(frame, {operation!r})")

@@ -352,3 +352,9 @@ def test_a_failed_registration_never_makes_import_polars_fail() -> None:
     warning, registered = out.splitlines()
     assert warning.startswith("pandas_cio could not register polars.DataFrame.cio: ")
     assert registered == "False"
+
+
+def test_a_plain_function_names_itself_when_given_no_frame() -> None:
+    """The error names the function by its path and what was passed instead."""
+    with pytest.raises(TypeError, match=r"pandas_cio\.objects\.upsert\(\) takes .* not dict"):
+        pandas_cio.objects.upsert({"account": ["acme"]}, object_id="account")
