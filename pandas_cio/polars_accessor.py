@@ -38,8 +38,6 @@ __all__ = ["PolarsCio"]
 class _PolarsNamespace:
     """Base of the generated classes: holds the polars frame, as the pandas side does."""
 
-    _pandas: type = CioAccessor
-
     def __init__(self, frame: pl.DataFrame) -> None:
         self._frame = frame
 
@@ -72,7 +70,7 @@ def polars_class(cls: type, name: str) -> type:
         "methods and arguments; results are polars frames (see "
         ":mod:`pandas_cio.polars_accessor`).\n\n" + inspect.cleandoc(cls.__doc__ or "")
     )
-    members: dict[str, Any] = {"__doc__": doc, "_pandas": cls}
+    members: dict[str, Any] = {"__doc__": doc}
     for attr, member in public_members(cls):
         if isinstance(member, property):
             inner = namespace_class(member)
