@@ -254,13 +254,13 @@ def test_the_readme_examples_run_as_written() -> None:
     polars_example, functions_example = _readme_blocks()
     scope: dict[str, Any] = {}
     exec(compile(polars_example, "README polars", "exec"), scope)
-    assert scope["result"]["status"].cast(pl.String).to_list() == ["sent", "sent", "invalid"]
-    assert scope["result"].cio.stats["requests"] == 1
-    assert scope["report"].counts["sent"] == 2
+    assert scope["statuses"]["status"].cast(pl.String).to_list() == ["sent"] * 3
+    assert scope["statuses"].cio.stats["requests"] == 1
+    assert scope["summary"].counts["sent"] == 3
     assert scope["again"].height == 0
     scope = {}
     exec(compile(functions_example, "README functions", "exec"), scope)
-    assert scope["result"]["status"].tolist() == ["dry_run", "dry_run"]
+    assert scope["outcome"]["status"].tolist() == ["dry_run", "dry_run"]
 
 
 def test_errors_raise_gives_polars_failures_by_row_position() -> None:
