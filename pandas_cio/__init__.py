@@ -7,6 +7,11 @@ Importing the package registers the ``DataFrame.cio`` accessor::
 
     result = people.cio.identify(user_id="id")
     result["status"].value_counts()
+
+The same methods are plain functions of the frame (``pandas_cio.identify(people,
+user_id="id")``, see :mod:`pandas_cio.functions`), and, once polars is imported,
+before or after this package, ``polars.DataFrame.cio`` (see
+:mod:`pandas_cio.polars_accessor`).
 """
 
 from __future__ import annotations
@@ -32,10 +37,27 @@ from .errors import (
     UnknownArgumentError,
     UnknownEventError,
 )
+from .frames import register_polars_when_imported as _register_polars
+from .functions import (
+    alias,
+    delete,
+    devices,
+    identify,
+    merge_retry,
+    objects,
+    page,
+    report,
+    schema,
+    screen,
+    semantic,
+    send,
+    suppress,
+    track,
+    unsuppress,
+)
 from .ledger import Ledger, LedgerError, SqliteLedger
 from .results import Status
 from .roles import col, lit
-from .schemas import schema
 from .transport import RateLimit
 
 __all__ = [
@@ -59,11 +81,26 @@ __all__ = [
     "UnknownArgumentError",
     "UnknownEventError",
     "__version__",
+    "alias",
     "col",
+    "delete",
+    "devices",
+    "identify",
     "lit",
+    "merge_retry",
+    "objects",
+    "page",
+    "report",
     "schema",
+    "screen",
+    "semantic",
+    "send",
+    "suppress",
+    "track",
+    "unsuppress",
 ]
 
 # The library never configures logging; applications decide where records go.
 logging.getLogger("pandas_cio").addHandler(logging.NullHandler())
-del _accessor
+_register_polars()
+del _accessor, _register_polars
