@@ -136,7 +136,8 @@ def runs_frame(records: Sequence[Mapping[str, Any]]) -> pd.DataFrame:
 
     Columns: ``operation``; ``started`` and ``ended`` (UTC timestamps);
     ``outcome`` (``"completed"``, or the name of the
-    :class:`~pandas_cio.errors.SendError` the send ended with); ``rows`` (the result's rows, mirror deletions included); one column per
+    :class:`~pandas_cio.errors.SendError` the send ended with); ``rows``
+    (the result's rows, mirror deletions included); one column per
     status with its rows; ``deleted`` (mirror deletions confirmed);
     ``requests``; ``retries``; ``reasons`` (the top reasons rows were not
     sent, ``"status: reason (rows)"`` joined by ``"; "``) and ``fingerprint``

@@ -113,7 +113,12 @@ def _ids(key: str) -> dict[str, Any] | None:
         if not isinstance(person, str) or not person.startswith("user:") or token is None:
             return None
         return {"user_id": person[len("user:") :], "token": token}
-    found: dict[str, Any] = {"object_type_id": parts[0], "object_id": parts[1]}
+    # The deletion events take the type as an integer; the key holds it as sent.
+    kind = parts[0]
+    found: dict[str, Any] = {
+        "object_type_id": int(kind) if kind.isdigit() else kind,
+        "object_id": parts[1],
+    }
     if len(parts) > 2:
         if not parts[2].startswith("user:"):
             return None
