@@ -83,6 +83,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerError",
     "LedgerRun",
+    "MirrorLedger",
     "SqliteLedger",
     "call_key",
     "open_run",
@@ -250,6 +251,19 @@ class Ledger(Protocol):
 
         A store whose records are visible at once does nothing here.
         """
+        ...
+
+
+@runtime_checkable
+class MirrorLedger(Ledger, Protocol):
+    """A :class:`Ledger` that mirror deletes can use (see :mod:`pandas_cio.mirror`)."""
+
+    def keys(self, operation: str) -> list[str]:
+        """Return every key with a delivered call for ``operation``."""
+        ...
+
+    def forget(self, operation: str, keys: Sequence[str]) -> None:
+        """Remove every delivery of ``keys`` for ``operation``."""
         ...
 
 

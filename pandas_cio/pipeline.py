@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -33,7 +33,7 @@ from .errors import (
 )
 from .gates import Gates, Limit
 from .history import fingerprint, record_run, run_record
-from .ledger import LedgerArg, LedgerRun, open_run
+from .ledger import LedgerArg, LedgerRun, MirrorLedger, open_run
 from .mirror import DEFAULT_MAX_DELETES, Mirror, label, mirror_for
 from .operations import Operation, get_operation
 from .plan import CallPlan, Missing, PayloadSpec, make_plan
@@ -352,6 +352,7 @@ class _Send:
         self.max_split_requests = max_split_requests
         # Ids of rows that cannot be sent: their keys are never mirror-deleted.
         self._kept: set[str] = set()
+        self._held: list[str] = []  # the keys the ledger holds for the operation
 
     def run(self) -> pd.DataFrame:
         frame, op, sync, errors = self.frame, self.op, self.sync, self.errors
@@ -437,7 +438,7 @@ class _Send:
                 )
             if self.mirrored is not None:
                 assert sync is not None
-                held = len(sync.store.keys(op.name))
+                held = len(self._held)
                 present = len(sync.seen_keys) + len(self._kept)
                 refusal = self.mirrored.refused(len(deletions), held, present)
                 if refusal is not None:
@@ -507,8 +508,8 @@ class _Send:
             np.isin(builder.status, [_status_code(Status.INVALID), _status_code(Status.TOO_LARGE)])
         )
         self._kept = self.mirrored.protected(plan, self.frame, unsendable)
-        held = sync.store.keys(self.op.name)
-        return self.mirrored.deletions(held, sync.seen_keys, self._kept)
+        self._held = cast(MirrorLedger, sync.store).keys(self.op.name)
+        return self.mirrored.deletions(self._held, sync.seen_keys, self._kept)
 
     def _plan(self, builder: ResultBuilder, deletions: list[str] | None) -> dict[str, Any]:
         sync = self.sync
@@ -652,7 +653,7 @@ class _Send:
         done = combined[(combined["action"] != "send") & (combined["status"] == Status.SENT)]
         keys = done["key"].astype(str).tolist()
         if keys:
-            self.sync.store.forget(self.op.name, keys)  # type: ignore[attr-defined]
+            cast(MirrorLedger, self.sync.store).forget(self.op.name, keys)
 
 
 def _status_code(status: Status) -> int:

@@ -191,8 +191,8 @@ class SendReport:
         whole = attrs.get("rows") == len(result)
         counters = cls._attr_counters(attrs) if whole else cls._frame_counters(result)
         for name in ("plan", "mirror"):
-            found = attrs.get(name) if whole else None
-            counters[name] = tuple(found.items()) if isinstance(found, Mapping) else ()
+            part = attrs.get(name) if whole else None
+            counters[name] = tuple(part.items()) if isinstance(part, Mapping) else ()
         return cls(
             operation=str(attrs.get("operation") or ""),
             rows=len(result),
