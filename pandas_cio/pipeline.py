@@ -42,7 +42,7 @@ from .results import STATUS_DTYPE, ResultBuilder, Status
 from .splitting import DEFAULT_MAX_SPLIT_REQUESTS, Splitter
 from .stamping import Stamp, untimed_rows
 from .stamping import resolve as resolve_timestamp
-from .supersede import explain_unsent, superseded
+from .supersede import Superseded, explain_unsent, superseded
 from .termination import Terminated, sigterm_raises
 from .transport import CircuitOpen, Delivery
 from .validation import validate
@@ -353,6 +353,7 @@ class _Send:
         # Ids of rows that cannot be sent: their keys are never mirror-deleted.
         self._kept: set[str] = set()
         self._held: list[str] = []  # the keys the ledger holds for the operation
+        self._replaced: Superseded | None = None
 
     def run(self) -> pd.DataFrame:
         frame, op, sync, errors = self.frame, self.op, self.sync, self.errors
@@ -401,13 +402,12 @@ class _Send:
         own_client = client is None and not self.dry_run
         if own_client:
             client = Client()
+        self._replaced = replaced
         try:
-            result = self._send(plan, builder, splitter, valid, client)
+            return self._send(plan, builder, splitter, valid, client)
         finally:
             if own_client and client is not None:
                 client.close()
-        explain_unsent(builder, replaced, frame.index)
-        return result
 
     def _send(
         self,
@@ -492,6 +492,8 @@ class _Send:
             raise AuthenticationError(
                 str(exc), self._combined(exc.result, self._unsent(deletions, "not sent"))
             ) from None
+        if self._replaced is not None:
+            explain_unsent(builder, self._replaced, frame.index)
         result = builder.build()
         if self.mirrored is not None:
             result = self._mirror(result, builder, deletions, client)
@@ -541,6 +543,8 @@ class _Send:
                 np.asarray(batch.positions, dtype=np.int64), Status.DRY_RUN, batch=batch.number
             )
         builder.stats.dry_run = True
+        if self._replaced is not None:
+            explain_unsent(builder, self._replaced, self.frame.index)
         result = builder.build()
         if self.sync is not None:
             result.attrs["cio"]["plan"] = self._plan(builder, deletions if self.mirrored else None)
