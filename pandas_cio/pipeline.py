@@ -68,6 +68,10 @@ _UNTIMED = (
 )
 
 
+# The reason of mirror deletions a send never reached: its own rows stopped it.
+_DELETIONS_UNSENT = "not sent: the send stopped first"
+
+
 class SendOptions(TypedDict, total=False):
     """Keyword options every accessor method takes (see :func:`run`)."""
 
@@ -490,7 +494,7 @@ class _Send:
             if self.mirrored is None:
                 raise
             raise AuthenticationError(
-                str(exc), self._combined(exc.result, self._unsent(deletions, "not sent"))
+                str(exc), self._combined(exc.result, self._unsent(deletions, _DELETIONS_UNSENT))
             ) from None
         if self._replaced is not None:
             explain_unsent(builder, self._replaced, frame.index)
@@ -557,7 +561,7 @@ class _Send:
         result = builder.build(reason)
         if self.mirrored is None:
             return result
-        return self._combined(result, self._unsent(deletions, "not sent: the send stopped first"))
+        return self._combined(result, self._unsent(deletions, _DELETIONS_UNSENT))
 
     def _unsent(self, keys: list[str], reason: str) -> pd.DataFrame:
         """Deletion rows that were never sent: ``failed`` with ``reason``."""

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 import pandas_cio
-from pandas_cio.errors import MirrorGuardError
+from pandas_cio.errors import AuthenticationError, MirrorGuardError
 from pandas_cio.mirror import MIN_ALLOWED_DELETES, label
-from pandas_cio.testing import FakeCio
+from pandas_cio.testing import FakeCio, Fault
 
 STAMP = "2026-01-05T00:00:00Z"
 
@@ -274,3 +274,40 @@ def test_mirror_arguments_are_checked_before_anything_is_sent(
     frame = people(("u1", "a"))
     with pytest.raises(ValueError, match=match):
         getattr(frame.cio, method)(user_id="id", dry_run=True, **kwargs)
+
+
+def test_a_refused_key_during_the_deletions_keeps_them_in_the_ledger(
+    fake: FakeCio, client: pandas_cio.Client, tmp_path: Path
+) -> None:
+    """The deletions' own early stop raises with every row: input rows done, deletions failed."""
+    ledger = tmp_path / "ledger.sqlite"
+    people(("u1", "a"), ("u2", "b")).cio.identify(user_id="id", ledger=ledger, client=client)
+    fake.inject(Fault(status=401, count=1))  # the first request is the deletion's
+    with pytest.raises(AuthenticationError) as caught:
+        people(("u1", "a")).cio.identify(
+            user_id="id", ledger=ledger, mirror="delete", client=client
+        )
+    result = caught.value.result
+    assert result["status"].tolist() == ["unchanged", "failed"]
+    assert result["action"].tolist() == ["send", "mirror_delete"]
+    with pandas_cio.SqliteLedger(ledger) as store:
+        assert "user:u2" in store.keys("identify")
+        assert store.runs()["outcome"].tolist() == ["completed", "AuthenticationError"]
+
+
+def test_a_send_that_stops_early_sends_no_deletion(
+    fake: FakeCio, client: pandas_cio.Client, tmp_path: Path
+) -> None:
+    """When the frame's own rows stop the send, the deletions are failed rows, never sent."""
+    ledger = tmp_path / "ledger.sqlite"
+    people(("u1", "a"), ("u2", "b")).cio.identify(user_id="id", ledger=ledger, client=client)
+    fake.inject(Fault(status=401))
+    with pytest.raises(AuthenticationError) as caught:
+        people(("u1", "changed")).cio.identify(
+            user_id="id", ledger=ledger, mirror="delete", client=client
+        )
+    fake.clear_faults()
+    result = caught.value.result
+    assert result["status"].tolist() == ["failed", "failed"]
+    assert result["error"].iloc[1] == "not sent: the send stopped first"
+    assert not [c for c in fake.calls if c.get("event") == "User Deleted"]
