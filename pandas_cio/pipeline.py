@@ -427,14 +427,17 @@ class _Send:
         encoder = Encoder(plan, untimed_ms=self.stamp.untimed_ms)
         runs = _encoded_runs(frame, encoder, valid, builder, max_call, self.chunk_rows)
         deletions: list[str] = []
-        if self.mirrored is not None or self.gates.active:
-            # Gates and the mirror guard decide before any request, so every
-            # row is validated, encoded and looked up first.
+
+        def checked() -> Iterator[Batch]:
+            """Every batch, after the gates and the mirror guard passed."""
+            # They decide before any request, so every row is validated,
+            # encoded and looked up first (inside the try below: a ledger
+            # failure, Ctrl-C or SIGTERM here ends the send as it would later).
             pairs = sync.changed(_pairs(runs), builder) if sync is not None else _pairs(runs)
             pending = list(pairs)
             if self.mirrored is not None:
                 assert sync is not None
-                deletions = self._deletions(plan, builder, sync)
+                deletions.extend(self._deletions(plan, builder, sync))
             refusal = self.gates.failed(builder)
             if refusal is not None:
                 raise QualityGateError(
@@ -442,22 +445,26 @@ class _Send:
                 )
             if self.mirrored is not None:
                 assert sync is not None
-                held = len(self._held)
                 present = len(sync.seen_keys) + len(self._kept)
-                refusal = self.mirrored.refused(len(deletions), held, present)
+                refusal = self.mirrored.refused(len(deletions), len(self._held), present)
                 if refusal is not None:
                     raise MirrorGuardError(
                         refusal, self._dry(builder, pending, max_body, deletions, refusal)
                     )
-            batches = _counted(pack(iter(pending), max_batch_bytes=max_body), builder)
-        elif sync is not None:
-            calls = sync.changed(_pairs(runs), builder)
-            batches = _counted(pack(calls, max_batch_bytes=max_body), builder)
-        else:
+            return _counted(pack(iter(pending), max_batch_bytes=max_body), builder)
+
+        def streamed() -> Iterator[Batch]:
+            """Every batch, encoded and looked up while the earlier ones are sent."""
+            if sync is not None:
+                calls = sync.changed(_pairs(runs), builder)
+                return _counted(pack(calls, max_batch_bytes=max_body), builder)
             # Without a ledger, bodies are cut from each slice's buffer with arrays.
-            batches = _counted(pack_runs(runs, max_batch_bytes=max_body), builder)
+            return _counted(pack_runs(runs, max_batch_bytes=max_body), builder)
+
         try:
             with sigterm_raises(), Progress(len(valid), self.progress, f"cio.{op.name}") as bar:
+                gated = self.mirrored is not None or self.gates.active
+                batches = checked() if gated else streamed()
                 if dry_run or client is None:
                     for batch in batches:
                         rows = np.asarray(batch.positions, dtype=np.int64)

@@ -115,3 +115,19 @@ def test_the_cli_exits_5_when_a_gate_stops_the_send(
         cli.main(["identify", str(path), "--user-id", "id", "--dry-run", "--max-invalid", "2"]) == 1
     )
     assert cli.main(["identify", str(path), "--user-id", "id", "--max-invalid", "lots"]) == 2
+
+
+def test_a_ledger_failure_before_a_gated_send_is_a_ledger_send_error(
+    client: pandas_cio.Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Gated sends look every row up first; a failing lookup still ends as LedgerSendError."""
+
+    def broken(self: pandas_cio.SqliteLedger, operation: str, keys: object) -> dict[str, str]:
+        raise pandas_cio.LedgerError("cannot read the ledger: database disk image is malformed")
+
+    monkeypatch.setattr(pandas_cio.SqliteLedger, "latest", broken)
+    with pytest.raises(pandas_cio.LedgerSendError) as caught:
+        frame_with_invalid(10, 0).cio.identify(
+            user_id="id", ledger=tmp_path / "l.sqlite", max_invalid=0, client=client
+        )
+    assert (caught.value.result["status"] == "failed").all()
