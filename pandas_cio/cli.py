@@ -876,10 +876,17 @@ def _client(args: argparse.Namespace) -> Client:
 
 
 def _finish(args: argparse.Namespace, frame: pd.DataFrame, result: pd.DataFrame) -> SendReport:
+    inputs = result
+    if "action" in result.columns:
+        # --mirror: deletion rows ("mirror:0"...) follow the input's; --out gets
+        # every row (row numbers as text, one type with the labels), --rejects
+        # only input rows (a failed deletion is retried by the next run).
+        inputs = result[(result["action"] == "send").to_numpy()]
+        result = result.set_axis(result.index.astype(str))
     if args.out:
         write_frame(result, args.out)
     if args.rejects:
-        write_rejects(frame, result, args.rejects)
+        write_rejects(frame, inputs, args.rejects)
     report: SendReport = result.cio.report()
     print(report)
     return report

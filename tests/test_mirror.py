@@ -311,3 +311,27 @@ def test_a_send_that_stops_early_sends_no_deletion(
     assert result["status"].tolist() == ["failed", "failed"]
     assert result["error"].iloc[1] == "not sent: the send stopped first"
     assert not [c for c in fake.calls if c.get("event") == "User Deleted"]
+
+
+def test_the_cli_mirrors_and_writes_out_and_rejects(
+    fake: FakeCio, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """--mirror delete: --out holds the deletion rows, --rejects only input rows."""
+    from pandas_cio import cli
+
+    monkeypatch.setenv("CIO_API_KEY", fake.api_key)
+    fake.reset()
+    ledger, source = tmp_path / "ledger.sqlite", tmp_path / "people.csv"
+    out, rejects = tmp_path / "out.parquet", tmp_path / "rejects.csv"
+    argv = ["identify", str(source), "--user-id", "id", "--ledger", str(ledger)]
+    argv += ["--base-url", fake.url, "--mirror", "delete", "--out", str(out)]
+    argv += ["--rejects", str(rejects)]
+    people(("u1", "a"), ("u2", "b"), ("u3", "c")).to_csv(source, index=False)
+    assert cli.main(argv) == cli.EXIT_OK
+    pd.DataFrame({"id": ["u1", None], "plan": ["a", "b"]}).to_csv(source, index=False)
+    assert cli.main(argv) == cli.EXIT_NOT_ALL_SENT
+    written = pd.read_parquet(out)
+    assert written["row"].tolist() == ["0", "1", "mirror:0", "mirror:1"]
+    assert written["key"].tolist()[2:] == ["user:u2", "user:u3"]
+    assert pd.read_csv(rejects)["_cio_row"].tolist() == [1]
+    assert set(fake.journeys.people) == {"u1"}
