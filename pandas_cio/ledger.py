@@ -15,7 +15,9 @@ What "already delivered" means depends on the call type:
   one, for group calls. The ledger keeps the last delivered messageId per
   (operation, key). A row is unchanged when its key's last delivered messageId
   is its own, and no earlier row of the same run with that key was sent. So a
-  trait that changes and changes back is sent both times.
+  trait that changes and changes back is sent both times. Device
+  registrations (``devices.register``) are keyed the same way, by person and
+  token, so mirror deletes (:mod:`pandas_cio.mirror`) can find them.
 - Every other call (``track``, ``page``, ``screen``, ``alias`` and the semantic
   events) is unchanged when its messageId was delivered before. Such a send
   needs ``timestamp=`` with a ledger (see :mod:`pandas_cio.stamping`).
@@ -34,6 +36,11 @@ or answered but not yet recorded (answers are recorded by the main thread,
 between the slices it encodes). The next run sends those again with the same
 messageIds, so the service drops the repeats. Ctrl-C and SIGTERM wait for the
 requests in flight and record them.
+
+Mirror deletes list a ledger's keys (:meth:`SqliteLedger.keys`) and make it
+forget the deleted ones (:meth:`SqliteLedger.forget`); every send that is not
+a dry run appends a summary to its history (:meth:`SqliteLedger.runs`, see
+:mod:`pandas_cio.history`).
 
 Plugging in another store
 -------------------------

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import pandas_cio
 from pandas_cio.errors import AuthenticationError, MirrorGuardError
@@ -335,3 +337,38 @@ def test_the_cli_mirrors_and_writes_out_and_rejects(
     assert written["key"].tolist()[2:] == ["user:u2", "user:u3"]
     assert pd.read_csv(rejects)["_cio_row"].tolist() == [1]
     assert set(fake.journeys.people) == {"u1"}
+
+
+@settings(max_examples=10, deadline=None)
+@given(
+    nights=st.lists(
+        st.dictionaries(st.sampled_from("abcdef"), st.sampled_from(["x", "y"]), max_size=6),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_after_any_nights_journeys_holds_the_last_whole_export(
+    fake: FakeCio, nights: list[dict[str, str]]
+) -> None:
+    """Any sequence of exports: Journeys and the ledger hold the last export the guard let by."""
+    fake.reset()
+    expected: dict[str, str] = {}
+    with (
+        pandas_cio.Client(fake.api_key, base_url=fake.url, retry=0) as client,
+        pandas_cio.SqliteLedger(":memory:") as ledger,
+    ):
+        for night in nights:
+            frame = pd.DataFrame({"id": list(night), "plan": list(night.values())})
+            options = dict(user_id="id", ledger=ledger, mirror="delete", mirror_max_deletes=None)
+            if not night and expected:
+                with pytest.raises(MirrorGuardError):
+                    frame.cio.identify(**options, client=client)
+                continue
+            result = frame.cio.identify(**options, client=client)
+            assert sorted(deletions(result)["key"]) == sorted(
+                f"user:{k}" for k in expected if k not in night
+            )
+            expected = night
+        people_now = {k: v["plan"] for k, v in fake.journeys.people.items()}
+        assert people_now == expected
+        assert sorted(ledger.keys("identify")) == sorted(f"user:{k}" for k in expected)
