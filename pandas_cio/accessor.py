@@ -139,6 +139,16 @@ class CioAccessor(_Namespace):
         routes to another action. Rows that would be dropped after the API
         answered 200 become ``invalid`` saying why. Pass False when the
         workspace sends to other destinations only.
+    mirror : str, optional
+        With a ledger: also delete what the ledger holds and the frame lacks
+        (``"delete"``/``"suppress"`` for identify, ``"delete"`` for
+        objects.upsert and devices.register, ``"unrelate"`` for
+        objects.relate); one result row per deletion after the input's rows
+        (see :mod:`pandas_cio.mirror`). ``mirror_max_deletes=`` is the guard's
+        limit (default a quarter of the ledger's keys, at least 10).
+    max_invalid, max_too_large : int or float, optional
+        Stop before any request when more rows than this count or fraction
+        are ``invalid`` / ``too_large`` (see :mod:`pandas_cio.gates`).
 
     Column arguments such as ``user_id=`` name columns; arguments such as
     ``event=``, ``name=`` or ``object_type_id=`` take a column or one constant

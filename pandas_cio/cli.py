@@ -14,7 +14,9 @@ end up in shell history and in every process listing.
 Exit statuses (see ``EXIT_STATUSES``): 0 every row was sent (or, in a dry
 run, is ready to send); 1 some rows were not sent; 2 bad usage or
 configuration (unknown option, missing column, unreadable file, no key, a key
-the service refused); 3 the ledger failed; 4 the service looked down; 130
+the service refused); 3 the ledger failed; 4 the service looked down; 5 a
+quality gate (``--max-invalid``, ``--max-too-large``) or the mirror guard
+stopped the send before any request; 130
 interrupted (Ctrl-C); 143 terminated (SIGTERM). Whenever a send started, the
 report is printed and ``--out`` and ``--rejects`` are written, however it ended.
 """
@@ -48,6 +50,7 @@ from .errors import (
     CioError,
     InterruptedSendError,
     LedgerSendError,
+    QualityGateError,
     SchemaError,
     SendError,
     ServiceUnavailableError,
@@ -80,6 +83,7 @@ EXIT_NOT_ALL_SENT = 1
 EXIT_USAGE = 2
 EXIT_LEDGER = 3
 EXIT_SERVICE_DOWN = 4
+EXIT_QUALITY_GATE = 5  # --max-invalid, --max-too-large, the --mirror guard: nothing sent
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 EXIT_TERMINATED = 143  # 128 + SIGTERM, as shells report a killed job
 
@@ -103,6 +107,7 @@ EXIT_STATUSES: tuple[tuple[type[SendError], int, str], ...] = (
     ),
     (LedgerSendError, EXIT_LEDGER, "sending stopped, the ledger failed: {cause}"),
     (ServiceUnavailableError, EXIT_SERVICE_DOWN, "sending stopped: {cause}"),
+    (QualityGateError, EXIT_QUALITY_GATE, "nothing sent: {cause}"),
     (SendError, EXIT_NOT_ALL_SENT, "sending stopped: {cause}"),
 )
 
@@ -676,6 +681,30 @@ def _add_shared_options(shared: argparse.ArgumentParser) -> None:
         help="with --ledger: send every row even if recorded as delivered, and record it",
     )
     send.add_argument(
+        "--mirror",
+        metavar="ACTION",
+        help="with --ledger: delete what the ledger holds and the file lacks (identify: "
+        "delete or suppress; objects upsert, devices register: delete; objects relate: "
+        "unrelate)",
+    )
+    send.add_argument(
+        "--mirror-max-deletes",
+        metavar="LIMIT",
+        help="with --mirror: the most keys it may delete, a count (100), a fraction (0.25) "
+        "or a percentage (25%%) of the keys the ledger holds (default 0.25, at least 10)",
+    )
+    send.add_argument(
+        "--max-invalid",
+        metavar="LIMIT",
+        help="send nothing (exit 5) when more rows than this are invalid: a count (10), a "
+        "fraction (0.01) or a percentage (1%%) of the rows",
+    )
+    send.add_argument(
+        "--max-too-large",
+        metavar="LIMIT",
+        help="send nothing (exit 5) when more rows than this are over the size limit",
+    )
+    send.add_argument(
         "--max-split-requests",
         type=int,
         metavar="N",
@@ -862,6 +891,18 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
     demo.set_defaults(command=None, parser=demo)
     add_fake_parser(top)
+    runs = top.add_parser(
+        "runs",
+        help="print the sync history a ledger keeps (one row per send)",
+        description="Print the sync history kept in a ledger file: one row per send with "
+        "its operation, start, outcome, rows per status, requests and the top reasons.",
+        formatter_class=_formatter,
+    )
+    runs.add_argument("--ledger", metavar="PATH", required=True, help="the ledger file")
+    runs.add_argument("--operation", metavar="NAME", help="only this operation's sends")
+    runs.add_argument("--last", type=int, metavar="N", help="only the last N sends")
+    runs.add_argument("-v", "--verbose", action="store_true", help="log debug messages to stderr")
+    runs.set_defaults(command=None, parser=runs)
     return parser
 
 
@@ -906,10 +947,17 @@ def _client(args: argparse.Namespace) -> Client:
 
 
 def _finish(args: argparse.Namespace, frame: pd.DataFrame, result: pd.DataFrame) -> SendReport:
+    inputs = result
+    if "action" in result.columns:
+        # --mirror: deletion rows ("mirror:0"...) follow the input's; --out gets
+        # every row (row numbers as text, one type with the labels), --rejects
+        # only input rows (a failed deletion is retried by the next run).
+        inputs = result[(result["action"] == "send").to_numpy()]
+        result = result.set_axis(result.index.astype(str))
     if args.out:
         write_frame(result, args.out)
     if args.rejects:
-        write_rejects(frame, result, args.rejects)
+        write_rejects(frame, inputs, args.rejects)
     report: SendReport = result.cio.report()
     # The rows' reasons are the library's (``signup_at (timestamp=): ...``), and
     # stay so in --out; the printed report says them in the command's words.
@@ -935,6 +983,17 @@ def _send(args: argparse.Namespace) -> int:
         raise UsageError("--full-refresh only means something with --ledger")
     if args.ledger:
         arguments.update(ledger=args.ledger, full_refresh=args.full_refresh)
+    if args.mirror and not args.ledger:
+        raise UsageError("--mirror needs --ledger: the ledger says what was delivered before")
+    if args.mirror:
+        arguments["mirror"] = args.mirror
+    for flag, name in (
+        ("--mirror-max-deletes", "mirror_max_deletes"),
+        ("--max-invalid", "max_invalid"),
+        ("--max-too-large", "max_too_large"),
+    ):
+        if getattr(args, name) is not None:
+            arguments[name] = _limit(flag, getattr(args, name))
     if args.max_split_requests is not None:
         if args.max_split_requests < 0:
             raise UsageError("--max-split-requests must be 0 or more")
@@ -978,6 +1037,39 @@ def _send(args: argparse.Namespace) -> int:
             return status
     report = _finish(args, frame, result)
     return EXIT_OK if report.ok else EXIT_NOT_ALL_SENT
+
+
+def _limit(flag: str, text: str) -> int | float:
+    """A limit's text: a count ("10"), a fraction ("0.01") or a percentage ("1%")."""
+    try:
+        if text.endswith("%"):
+            return float(text[:-1]) / 100
+        return float(text) if "." in text else int(text)
+    except ValueError:
+        raise UsageError(
+            f"{flag} {text!r}: expected a count (10), a fraction (0.01) or a percentage (1%)"
+        ) from None
+
+
+def _runs(args: argparse.Namespace) -> int:
+    """Print a ledger's sync history (``pandas-cio runs --ledger FILE``)."""
+    from .ledger import SqliteLedger
+
+    if not Path(args.ledger).is_file():
+        raise UsageError(f"--ledger {args.ledger!r}: no such file")
+    with SqliteLedger(args.ledger) as ledger:
+        history = ledger.runs(args.operation)
+    if args.last is not None:
+        history = history.tail(args.last)
+    if history.empty:
+        print("no sends recorded in this ledger yet")
+        return EXIT_OK
+    statuses = [s.value for s in Status if history[s.value].any()]
+    columns = ["operation", "started", "outcome", "rows", *statuses, "deleted", "requests"]
+    columns += ["retries", "fingerprint", "reasons"]
+    shown = history[columns].assign(started=history["started"].dt.strftime("%Y-%m-%d %H:%M:%S"))
+    print(shown.to_string(index=False))
+    return EXIT_OK
 
 
 def _stopped(exc: SendError) -> tuple[int, str]:
@@ -1170,7 +1262,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         0 every row was sent (or is ready to send, in a dry run), 1 some
         were not, 2 bad usage or configuration (or a refused key), 3 the
-        ledger failed, 4 the service looked down, 130 interrupted, 143
+        ledger failed, 4 the service looked down, 5 a quality gate or the
+        mirror guard stopped the send, 130 interrupted, 143
         terminated (see ``EXIT_STATUSES``).
     """
     parser = build_parser()
@@ -1182,12 +1275,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _quiet_broken_pipe():
         if getattr(args, "run", None) is not None:  # pandas-cio fake
             return int(args.run(args))
-        if args.command is None:
+        if args.command is None and args.command_name == "demo":
             from .demo import run_demo
 
             return run_demo(sys.stdout)
         try:
-            return _send(args)
+            return _runs(args) if args.command is None else _send(args)
         except (UsageError, CioError, ValueError) as exc:
             # CioError here is a ColumnError, ConfigurationError or UnknownEventError
             # (all also ValueErrors): raised before anything is sent, so fixing the

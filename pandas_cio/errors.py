@@ -20,6 +20,8 @@ __all__ = [
     "InterruptedSendError",
     "LedgerError",
     "LedgerSendError",
+    "MirrorGuardError",
+    "QualityGateError",
     "SchemaError",
     "SendError",
     "ServiceUnavailableError",
@@ -147,4 +149,22 @@ class ServiceUnavailableError(SendError):
     Every row not sent is ``failed`` with the reason; ``result`` holds the
     statuses. Re-send ``df[result.status == "failed"]`` once the service is
     back (a later send starts afresh).
+    """
+
+
+class QualityGateError(SendError, ValueError):
+    """The frame failed a quality gate (``max_invalid=``, ``max_too_large=``); nothing was sent.
+
+    Raised before any request. ``result`` is the send's dry-run result: every
+    row with the status it would have had (``invalid``, ``too_large`` with
+    their reasons, ``dry_run`` for the rest). Fix the rows or raise the limit.
+    """
+
+
+class MirrorGuardError(QualityGateError):
+    """A mirror send would delete suspiciously much (or the frame is empty); nothing was sent.
+
+    Raised before any request, so a truncated or empty export never deletes
+    everyone. ``result`` is the dry-run result, the planned deletions
+    included. Check the export, or pass ``mirror_max_deletes=`` to allow more.
     """

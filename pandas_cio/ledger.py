@@ -15,7 +15,9 @@ What "already delivered" means depends on the call type:
   one, for group calls. The ledger keeps the last delivered messageId per
   (operation, key). A row is unchanged when its key's last delivered messageId
   is its own, and no earlier row of the same run with that key was sent. So a
-  trait that changes and changes back is sent both times.
+  trait that changes and changes back is sent both times. Device
+  registrations (``devices.register``) are keyed the same way, by person and
+  token, so mirror deletes (:mod:`pandas_cio.mirror`) can find them.
 - Every other call (``track``, ``page``, ``screen``, ``alias`` and the semantic
   events) is unchanged when its messageId was delivered before. Such a send
   needs ``timestamp=`` with a ledger (see :mod:`pandas_cio.stamping`).
@@ -34,6 +36,11 @@ or answered but not yet recorded (answers are recorded by the main thread,
 between the slices it encodes). The next run sends those again with the same
 messageIds, so the service drops the repeats. Ctrl-C and SIGTERM wait for the
 requests in flight and record them.
+
+Mirror deletes list a ledger's keys (:meth:`SqliteLedger.keys`) and make it
+forget the deleted ones (:meth:`SqliteLedger.forget`); every send that is not
+a dry run appends a summary to its history (:meth:`SqliteLedger.runs`, see
+:mod:`pandas_cio.history`).
 
 Plugging in another store
 -------------------------
@@ -61,7 +68,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeAlias, runtime_checkable
@@ -83,6 +90,7 @@ __all__ = [
     "LedgerEntry",
     "LedgerError",
     "LedgerRun",
+    "MirrorLedger",
     "SqliteLedger",
     "call_key",
     "open_run",
@@ -136,6 +144,13 @@ _SCHEMA = (
         message_id BLOB NOT NULL,
         key TEXT,
         delivered_at INTEGER NOT NULL
+    )""",
+    # One row per send (pandas_cio.history); added without a schema version
+    # bump: older versions ignore the table, so a file stays usable by both.
+    """CREATE TABLE IF NOT EXISTS runs (
+        id INTEGER PRIMARY KEY,
+        operation TEXT NOT NULL,
+        record TEXT NOT NULL
     )""",
 )
 # Sorted, so each index page is written once. The journal's rowid order is the
@@ -243,6 +258,19 @@ class Ledger(Protocol):
 
         A store whose records are visible at once does nothing here.
         """
+        ...
+
+
+@runtime_checkable
+class MirrorLedger(Ledger, Protocol):
+    """A :class:`Ledger` that mirror deletes can use (see :mod:`pandas_cio.mirror`)."""
+
+    def keys(self, operation: str) -> list[str]:
+        """Return every key with a delivered call for ``operation``."""
+        ...
+
+    def forget(self, operation: str, keys: Sequence[str]) -> None:
+        """Remove every delivery of ``keys`` for ``operation``."""
         ...
 
 
@@ -476,6 +504,86 @@ class SqliteLedger:
             raise self._error("flush", exc) from exc
         self._journaled = 0
 
+    def keys(self, operation: str) -> list[str]:
+        """Flush, then return every key with a delivered call for ``operation``.
+
+        Mirror deletes (:mod:`pandas_cio.mirror`) compare these with the keys
+        of today's frame.
+        """
+        sql = "SELECT l.key FROM latest AS l JOIN operations AS o ON o.id = l.op WHERE o.name = ?"
+        with self._lock:
+            conn = self._connection()
+            self._merge(conn)
+            try:
+                return [row[0] for row in conn.execute(sql, (operation,))]
+            except sqlite3.Error as exc:
+                raise self._error("read", exc) from exc
+
+    def forget(self, operation: str, keys: Sequence[str]) -> None:
+        """Remove every delivery of ``keys`` for ``operation``, in one transaction.
+
+        Called for the people, objects, relationships and devices a mirror
+        send deleted, once the service confirmed the deletion: if they come
+        back, they are sent as new.
+        """
+        if not keys:
+            return
+        with self._lock:
+            conn = self._connection()
+            self._merge(conn)
+            try:
+                with _transaction(conn):
+                    code = self._operation(conn, operation, create=False)
+                    if code is None:
+                        return
+                    rows = [(code, key) for key in keys]
+                    conn.executemany("DELETE FROM latest WHERE op = ? AND key = ?", rows)
+                    conn.executemany("DELETE FROM delivered WHERE op = ? AND key = ?", rows)
+            except sqlite3.Error as exc:
+                raise self._error("write", exc) from exc
+
+    def record_run(self, operation: str, record: Mapping[str, Any]) -> None:
+        """Append one send's summary to the sync history (see :mod:`pandas_cio.history`)."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                with _transaction(conn):
+                    conn.execute(
+                        "INSERT INTO runs (operation, record) VALUES (?, ?)",
+                        (operation, orjson.dumps(dict(record)).decode()),
+                    )
+            except sqlite3.Error as exc:
+                raise self._error("write", exc) from exc
+
+    def run_records(self) -> list[dict[str, Any]]:
+        """Every recorded send's summary, oldest first (see :meth:`runs`)."""
+        with self._lock:
+            try:
+                rows = self._connection().execute("SELECT record FROM runs ORDER BY id")
+                return [orjson.loads(row[0]) for row in rows]
+            except sqlite3.Error as exc:
+                raise self._error("read", exc) from exc
+
+    def runs(self, operation: str | None = None) -> pd.DataFrame:
+        """Return the sync history: one row per send with this ledger, oldest first.
+
+        Parameters
+        ----------
+        operation : str, optional
+            Only this operation's sends.
+
+        Returns
+        -------
+        pandas.DataFrame
+            See :func:`pandas_cio.history.runs_frame` for the columns.
+        """
+        from .history import runs_frame  # history imports this module
+
+        records = self.run_records()
+        if operation is not None:
+            records = [r for r in records if r.get("operation") == operation]
+        return runs_frame(records)
+
     def to_frame(self, operation: str | None = None) -> pd.DataFrame:
         """Flush, then return every recorded delivery as a frame, oldest first.
 
@@ -548,11 +656,25 @@ def _object(call: dict[str, Any]) -> str:
     return orjson.dumps(parts).decode()
 
 
-# The call types whose calls set the state of one person or object. Other
-# call types are events: each call happens once, whatever came before.
+# The event that registers a device sets the state of that device.
+DEVICE_EVENT = "Device Created or Updated"
+
+
+def _device(call: dict[str, Any]) -> str | None:
+    if call.get("event") != DEVICE_EVENT:
+        return None
+    context = call.get("context")
+    device = context.get("device") if isinstance(context, dict) else None
+    token = device.get("token") if isinstance(device, dict) else None
+    return orjson.dumps(["device", _person(call), token]).decode()
+
+
+# The call types whose calls set the state of one person, object or device.
+# Other calls are events: each call happens once, whatever came before.
 _KEYS: dict[str, Callable[[dict[str, Any]], str | None]] = {
     "identify": _person,
     "group": _object,
+    "track": _device,
 }
 
 
@@ -561,7 +683,9 @@ def call_key(call: dict[str, Any]) -> str | None:
 
     For ``identify`` the person: ``"user:ID"``, or ``"anonymous:ID"`` without a
     userId. For ``group`` a JSON array of the object type (``"1"`` when
-    absent), the ``groupId`` and the person, if the call has one.
+    absent), the ``groupId`` and the person, if the call has one. For the
+    ``Device Created or Updated`` event (``devices.register``) a JSON array of
+    ``"device"``, the person and the token.
 
     Examples
     --------
@@ -571,6 +695,9 @@ def call_key(call: dict[str, Any]) -> str | None:
     '["2","acme"]'
     >>> call_key({"type": "track", "userId": "u1", "event": "Signed Up"}) is None
     True
+    >>> call_key({"type": "track", "userId": "u1", "event": "Device Created or Updated",
+    ...           "context": {"device": {"token": "t1", "type": "ios"}}})
+    '["device","user:u1","t1"]'
     """
     keyer = _KEYS.get(call.get("type"))  # type: ignore[arg-type]
     return keyer(call) if keyer is not None else None
@@ -592,9 +719,27 @@ class LedgerRun:
         The operation's name.
     full_refresh : bool
         Skip nothing (every row is sent), but still record.
+    track_keys : bool
+        Keep the key of every call :meth:`changed` sees, sent or not, in
+        :attr:`seen_keys` (mirror deletes need them).
+
+    Attributes
+    ----------
+    new, changed, unchanged : int
+        Calls :meth:`changed` let through whose key (or, for events, whose
+        messageId) the ledger did not hold; let through because the key's
+        last delivered call differs; skipped. The plan of a send
+        (:mod:`pandas_cio.history`) reports them.
     """
 
-    def __init__(self, ledger: LedgerArg, operation: str, *, full_refresh: bool = False) -> None:
+    def __init__(
+        self,
+        ledger: LedgerArg,
+        operation: str,
+        *,
+        full_refresh: bool = False,
+        track_keys: bool = False,
+    ) -> None:
         if isinstance(ledger, str | os.PathLike):
             self._path: str | None = os.fspath(ledger)
             self._store: Ledger | None = None
@@ -618,6 +763,9 @@ class LedgerRun:
         # never skipped, since the service will then hold the earlier row's
         # content. A hash collision only costs a send, never a skip.
         self._sent_keys: set[int] = set()
+        self.track_keys = track_keys
+        self.seen_keys: set[str] = set()
+        self.new = self.changed_count = self.unchanged = 0
 
     @property
     def store(self) -> Ledger:
@@ -695,15 +843,19 @@ class LedgerRun:
         passed: list[tuple[int, bytes]] = []
         skipped: list[int] = []
         skipped_bytes = 0
+        new = 0
         for item, message_id, key in zip(chunk, ids, keys, strict=True):
             position, call = item
             if key is None:
                 unchanged = message_id in done
+                new += not unchanged
             else:
                 seen = hash(key)
-                unchanged = seen not in sent_keys and latest.get(key) == message_id
+                previous = latest.get(key)
+                unchanged = seen not in sent_keys and previous == message_id
                 if not unchanged:
                     sent_keys.add(seen)
+                    new += previous is None
             if unchanged:
                 skipped.append(position)
                 skipped_bytes += len(call)
@@ -712,6 +864,11 @@ class LedgerRun:
                 if key is not None:
                     pending_keys[position] = key
                 passed.append(item)
+        if self.track_keys:
+            self.seen_keys.update(k for k in keys if k is not None)
+        self.new += new
+        self.changed_count += len(passed) - new
+        self.unchanged += len(skipped)
         if skipped:
             builder.mark(skipped, Status.UNCHANGED)
             builder.stats.calls -= len(skipped)
@@ -773,7 +930,11 @@ def _foreign(action: str, exc: Exception) -> LedgerError:
 
 
 def open_run(
-    ledger: LedgerArg | None, operation: Operation, *, full_refresh: bool = False
+    ledger: LedgerArg | None,
+    operation: Operation,
+    *,
+    full_refresh: bool = False,
+    track_keys: bool = False,
 ) -> LedgerRun | None:
     """Return a :class:`LedgerRun` for a send, or None when there is no ledger.
 
@@ -788,4 +949,4 @@ def open_run(
         if full_refresh:
             raise ValueError("full_refresh=True needs a ledger= to record into")
         return None
-    return LedgerRun(ledger, operation.name, full_refresh=full_refresh)
+    return LedgerRun(ledger, operation.name, full_refresh=full_refresh, track_keys=track_keys)

@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import threading
 from collections.abc import Iterator, Mapping
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 import numpy as np
 import pandas as pd
@@ -24,19 +24,25 @@ from .errors import (
     InterruptedSendError,
     LedgerError,
     LedgerSendError,
+    MirrorGuardError,
+    QualityGateError,
     SchemaError,
+    SendError,
     ServiceUnavailableError,
     TerminatedSendError,
 )
-from .ledger import LedgerArg, LedgerRun, open_run
-from .operations import get_operation
-from .plan import Missing, PayloadSpec, make_plan
+from .gates import Gates, Limit
+from .history import fingerprint, record_run, run_record
+from .ledger import LedgerArg, LedgerRun, MirrorLedger, open_run
+from .mirror import DEFAULT_MAX_DELETES, Mirror, label, mirror_for
+from .operations import Operation, get_operation
+from .plan import CallPlan, Missing, PayloadSpec, make_plan
 from .progress import Progress
-from .results import ResultBuilder, Status
+from .results import STATUS_DTYPE, ResultBuilder, Status
 from .splitting import DEFAULT_MAX_SPLIT_REQUESTS, Splitter
+from .stamping import Stamp, untimed_rows
 from .stamping import resolve as resolve_timestamp
-from .stamping import untimed_rows
-from .supersede import explain_unsent, superseded
+from .supersede import Superseded, explain_unsent, superseded
 from .termination import Terminated, sigterm_raises
 from .transport import CircuitOpen, Delivery
 from .validation import validate
@@ -62,6 +68,10 @@ _UNTIMED = (
 )
 
 
+# The reason of mirror deletions a send never reached: its own rows stopped it.
+_DELETIONS_UNSENT = "not sent: the send stopped first"
+
+
 class SendOptions(TypedDict, total=False):
     """Keyword options every accessor method takes (see :func:`run`)."""
 
@@ -75,6 +85,10 @@ class SendOptions(TypedDict, total=False):
     full_refresh: bool
     max_split_requests: int
     journeys: bool
+    mirror: str | None
+    mirror_max_deletes: Limit | None
+    max_invalid: Limit | None
+    max_too_large: Limit | None
 
 
 def _encoded_runs(
@@ -152,6 +166,10 @@ def run(
     full_refresh: bool = False,
     max_split_requests: int = DEFAULT_MAX_SPLIT_REQUESTS,
     journeys: bool = True,
+    mirror: str | None = None,
+    mirror_max_deletes: Limit | None = DEFAULT_MAX_DELETES,
+    max_invalid: Limit | None = None,
+    max_too_large: Limit | None = None,
 ) -> pd.DataFrame:
     """Send every row of ``frame`` as one call of ``operation``; return the result frame.
 
@@ -169,7 +187,9 @@ def run(
         Where to send; made from the environment (and closed) when None.
         Not needed for a dry run.
     dry_run : bool
-        Validate, encode and batch, but send nothing.
+        Validate, encode and batch, but send nothing. With a ledger, the
+        result's ``attrs["cio"]["plan"]`` (and the report's first lines) say
+        what the send would do (see :mod:`pandas_cio.history`).
     errors : {"mark", "raise"}
         What invalid rows do: get status ``invalid``, or raise
         :class:`~pandas_cio.errors.SchemaError` before anything is sent.
@@ -182,7 +202,9 @@ def run(
     ledger : str, os.PathLike or Ledger, optional
         Skip rows the ledger records as delivered (status ``unchanged``) and
         record each confirmed batch (see :mod:`pandas_cio.ledger`). A path
-        opens a :class:`~pandas_cio.ledger.SqliteLedger` for this send.
+        opens a :class:`~pandas_cio.ledger.SqliteLedger` for this send. Every
+        send that is not a dry run adds a row to the ledger's history
+        (``ledger.runs()``).
     full_refresh : bool
         Send every row whatever the ledger says, and record them.
     max_split_requests : int
@@ -193,11 +215,26 @@ def run(
         Apply the checks only Customer.io Journeys needs (see
         :func:`~pandas_cio.plan.make_plan`); False for workspaces that send
         to other destinations only.
+    mirror : str, optional
+        With a ledger, delete in Customer.io what the ledger holds and the
+        frame lacks (see :mod:`pandas_cio.mirror`): ``"delete"`` or
+        ``"suppress"`` for identify, ``"delete"`` for objects.upsert and
+        devices.register, ``"unrelate"`` for objects.relate. The result
+        then has the columns ``action`` and ``key``, and one row per
+        deletion after the input's rows.
+    mirror_max_deletes : int, float or None
+        The most keys a mirror send may delete: a count, a fraction of the
+        keys the ledger holds (default 0.25, never fewer than 10), or None.
+    max_invalid, max_too_large : int, float or None
+        Quality gates (see :mod:`pandas_cio.gates`): stop before any request
+        when more rows than this count (int) or fraction (float) of the
+        frame are ``invalid`` / ``too_large``.
 
     Returns
     -------
     pandas.DataFrame
-        One row per input row with the input's index.
+        One row per input row with the input's index (with ``mirror=``, one
+        more row per deletion after them).
 
     Raises
     ------
@@ -211,105 +248,431 @@ def run(
         The ledger failed during the send.
     ServiceUnavailableError
         The client's circuit breaker found the service down.
+    QualityGateError
+        A quality gate failed; nothing was sent.
+    MirrorGuardError
+        A mirror send would delete too much; nothing was sent.
 
     Each is a :class:`~pandas_cio.errors.SendError` whose ``.result`` holds
-    every row's status as far as the send got.
+    every row's status as far as the send got (for the last two, the
+    dry-run result).
     """
     if errors not in ("mark", "raise"):
         raise ValueError(f"errors= must be 'mark' or 'raise', not {errors!r}")
     op = get_operation(operation)
+    started = dt.datetime.now(dt.UTC)
+    mirrored = mirror_for(op, mirror, ledger, mirror_max_deletes)
+    gates = Gates.of(max_invalid, max_too_large)
     # Events without timestamp= are stamped with this instant (pandas_cio.stamping).
-    stamp = resolve_timestamp(
-        op, frame, args, started=dt.datetime.now(dt.UTC), ledger=ledger is not None
+    stamp = resolve_timestamp(op, frame, args, started=started, ledger=ledger is not None)
+    sync = open_run(ledger, op, full_refresh=full_refresh, track_keys=mirrored is not None)
+    send = _Send(
+        frame,
+        op,
+        args,
+        payload,
+        stamp,
+        sync,
+        mirrored,
+        gates,
+        client=client,
+        dry_run=dry_run,
+        errors=errors,
+        missing=missing,
+        progress=progress,
+        chunk_rows=chunk_rows,
+        max_split_requests=max_split_requests,
+        journeys=journeys,
     )
-    sync = open_run(ledger, op, full_refresh=full_refresh)
-    plan = stamp.apply(
-        make_plan(op, frame, stamp.args, payload, missing=missing, journeys=journeys)
-    )
-    builder = ResultBuilder(frame.index, op.name)
-    builder.stats.dry_run = dry_run
-    builder.stats.timestamp = stamp.constant
-    splitter = Splitter(builder.stats, max_split_requests)  # checks the limit
-
-    reasons = validate(plan, frame)
-    if sync is not None:
-        timed = np.setdiff1d(np.arange(len(frame)), np.fromiter(reasons, dtype=np.int64))
-        for position in untimed_rows(plan, frame, timed).tolist():
-            reasons[position] = _UNTIMED
-    if reasons:
-        if errors == "raise":
-            failures = pd.DataFrame(
-                {"error": list(reasons.values())}, index=frame.index[list(reasons)]
-            )
-            raise SchemaError(
-                f"{len(reasons)} of {len(frame)} rows are invalid for {op.name}; "
-                f"first: {next(iter(reasons.values()))}",
-                failures,
-            )
-        for position, reason in reasons.items():
-            builder.mark(position, Status.INVALID, reason)
-    invalid = np.fromiter(reasons, dtype=np.int64, count=len(reasons))
-    valid = np.setdiff1d(np.arange(len(frame)), invalid, assume_unique=True)
-    # Only the last valid row of a person or object is sent (pandas_cio.supersede).
-    replaced = superseded(plan, frame, valid)
-    if len(replaced.rows):
-        builder.mark(replaced.rows, Status.SUPERSEDED)
-        builder.error[replaced.rows] = np.asarray(replaced.reasons, dtype=object)
-        valid = np.setdiff1d(valid, replaced.rows, assume_unique=True)
-
-    own_client = client is None and not dry_run
-    if own_client:
-        client = Client()
-    max_call = client.max_call_bytes if client else MAX_CALL_BYTES
-    max_body = client.max_batch_bytes if client else MAX_BATCH_BYTES
-    encoder = Encoder(plan, untimed_ms=stamp.untimed_ms)
-    runs = _encoded_runs(frame, encoder, valid, builder, max_call, chunk_rows)
-    if sync is not None:
-        calls = sync.changed(_pairs(runs), builder)
-        batches = _counted(pack(calls, max_batch_bytes=max_body), builder)
-    else:
-        # Without a ledger, bodies are cut from each slice's buffer with arrays.
-        batches = _counted(pack_runs(runs, max_batch_bytes=max_body), builder)
     try:
-        with sigterm_raises(), Progress(len(valid), progress, f"cio.{op.name}") as bar:
-            if dry_run or client is None:
-                for batch in batches:
-                    rows = np.asarray(batch.positions, dtype=np.int64)
-                    builder.mark(rows, Status.DRY_RUN, batch=batch.number)
-                    bar.update(len(batch.positions))
-            else:
-                _deliver(client, batches, builder, bar, splitter, sync)
-    except KeyboardInterrupt:
-        raise InterruptedSendError(
-            "the send was interrupted; the exception's .result says which rows were sent",
-            builder.build("not confirmed: the send was interrupted"),
-        ) from None
-    except Terminated:
-        raise TerminatedSendError(
-            "the process was told to stop (SIGTERM) during the send; the exception's "
-            ".result says which rows were sent",
-            builder.build("not confirmed: the process was told to stop (SIGTERM)"),
-        ) from None
-    except LedgerError as exc:
-        raise LedgerSendError(
-            f"{exc}; sending stopped. The exception's .result says which rows were sent",
-            builder.build("not sent: the ledger failed, so sending stopped"),
-        ) from exc
-    except CircuitOpen as exc:
-        raise ServiceUnavailableError(
-            f"{exc.reason}; sending stopped. The exception's .result says which rows were sent",
-            builder.build(f"not sent: {exc.reason}"),
-        ) from exc
+        result = send.run()
+    except SendError as exc:
+        if sync is not None and not dry_run:
+            _remember(sync, op, exc.result, started, type(exc).__name__, frame)
+        raise
+    else:
+        if sync is not None and not dry_run:
+            _remember(sync, op, result, started, "completed", frame)
     finally:
-        if own_client and client is not None:
-            client.close()
         if sync is not None:
             sync.close()
-    explain_unsent(builder, replaced, frame.index)
-    result = builder.build()
     counts = result["status"].value_counts()
     logger.info("cio.%s: %s", op.name, ", ".join(f"{k} {v}" for k, v in counts.items() if v))
     return result
+
+
+def _remember(
+    sync: LedgerRun,
+    op: Operation,
+    result: pd.DataFrame,
+    started: dt.datetime,
+    outcome: str,
+    frame: pd.DataFrame,
+) -> None:
+    """Add the send to the ledger's history; a failure is logged (pandas_cio.history)."""
+    try:
+        store = sync.store
+    except LedgerError as exc:
+        logger.warning("%s; this send is missing from the ledger's history", exc)
+        return
+    record = run_record(
+        result,
+        operation=op.name,
+        started=started,
+        ended=dt.datetime.now(dt.UTC),
+        outcome=outcome,
+        frame_print=fingerprint(frame),
+    )
+    record_run(store, op.name, record)
+
+
+class _Send:
+    """The stages of one send, in order; :func:`run` wraps it with the ledger's history."""
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        op: Operation,
+        args: Mapping[str, Any],
+        payload: PayloadSpec,
+        stamp: Stamp,
+        sync: LedgerRun | None,
+        mirrored: Mirror | None,
+        gates: Gates,
+        *,
+        client: Client | None,
+        dry_run: bool,
+        errors: Errors,
+        missing: Missing,
+        progress: bool | None,
+        chunk_rows: int,
+        max_split_requests: int,
+        journeys: bool,
+    ) -> None:
+        self.frame, self.op, self.args, self.payload = frame, op, args, payload
+        self.stamp, self.sync, self.mirrored, self.gates = stamp, sync, mirrored, gates
+        self.client, self.dry_run, self.errors, self.missing = client, dry_run, errors, missing
+        self.progress, self.chunk_rows, self.journeys = progress, chunk_rows, journeys
+        self.max_split_requests = max_split_requests
+        # Ids of rows that cannot be sent: their keys are never mirror-deleted.
+        self._kept: set[str] = set()
+        self._held: list[str] = []  # the keys the ledger holds for the operation
+        self._replaced: Superseded | None = None
+
+    def run(self) -> pd.DataFrame:
+        frame, op, sync, errors = self.frame, self.op, self.sync, self.errors
+        plan = self.stamp.apply(
+            make_plan(
+                op,
+                frame,
+                self.stamp.args,
+                self.payload,
+                missing=self.missing,
+                journeys=self.journeys,
+            )
+        )
+        builder = ResultBuilder(frame.index, op.name)
+        builder.stats.dry_run = self.dry_run
+        builder.stats.timestamp = self.stamp.constant
+        splitter = Splitter(builder.stats, self.max_split_requests)  # checks the limit
+
+        reasons = validate(plan, frame)
+        if sync is not None:
+            timed = np.setdiff1d(np.arange(len(frame)), np.fromiter(reasons, dtype=np.int64))
+            for position in untimed_rows(plan, frame, timed).tolist():
+                reasons[position] = _UNTIMED
+        if reasons:
+            if errors == "raise":
+                failures = pd.DataFrame(
+                    {"error": list(reasons.values())}, index=frame.index[list(reasons)]
+                )
+                raise SchemaError(
+                    f"{len(reasons)} of {len(frame)} rows are invalid for {op.name}; "
+                    f"first: {next(iter(reasons.values()))}",
+                    failures,
+                )
+            for position, reason in reasons.items():
+                builder.mark(position, Status.INVALID, reason)
+        invalid = np.fromiter(reasons, dtype=np.int64, count=len(reasons))
+        valid = np.setdiff1d(np.arange(len(frame)), invalid, assume_unique=True)
+        # Only the last valid row of a person or object is sent (pandas_cio.supersede).
+        replaced = superseded(plan, frame, valid)
+        if len(replaced.rows):
+            builder.mark(replaced.rows, Status.SUPERSEDED)
+            builder.error[replaced.rows] = np.asarray(replaced.reasons, dtype=object)
+            valid = np.setdiff1d(valid, replaced.rows, assume_unique=True)
+
+        client = self.client
+        own_client = client is None and not self.dry_run
+        if own_client:
+            client = Client()
+        self._replaced = replaced
+        try:
+            return self._send(plan, builder, splitter, valid, client)
+        finally:
+            if own_client and client is not None:
+                client.close()
+
+    def _send(
+        self,
+        plan: CallPlan,
+        builder: ResultBuilder,
+        splitter: Splitter,
+        valid: np.ndarray,
+        client: Client | None,
+    ) -> pd.DataFrame:
+        frame, op, sync, dry_run = self.frame, self.op, self.sync, self.dry_run
+        max_call = client.max_call_bytes if client else MAX_CALL_BYTES
+        max_body = client.max_batch_bytes if client else MAX_BATCH_BYTES
+        encoder = Encoder(plan, untimed_ms=self.stamp.untimed_ms)
+        runs = _encoded_runs(frame, encoder, valid, builder, max_call, self.chunk_rows)
+        deletions: list[str] = []
+
+        def checked() -> Iterator[Batch]:
+            """Every batch, after the gates and the mirror guard passed."""
+            # They decide before any request, so every row is validated,
+            # encoded and looked up first (inside the try below: a ledger
+            # failure, Ctrl-C or SIGTERM here ends the send as it would later).
+            pairs = sync.changed(_pairs(runs), builder) if sync is not None else _pairs(runs)
+            pending = list(pairs)
+            if self.mirrored is not None:
+                assert sync is not None
+                deletions.extend(self._deletions(plan, builder, sync))
+            refusal = self.gates.failed(builder)
+            if refusal is not None:
+                raise QualityGateError(
+                    refusal, self._dry(builder, pending, max_body, deletions, refusal)
+                )
+            if self.mirrored is not None:
+                assert sync is not None
+                present = len(sync.seen_keys) + len(self._kept)
+                refusal = self.mirrored.refused(len(deletions), len(self._held), present)
+                if refusal is not None:
+                    raise MirrorGuardError(
+                        refusal, self._dry(builder, pending, max_body, deletions, refusal)
+                    )
+            return _counted(pack(iter(pending), max_batch_bytes=max_body), builder)
+
+        def streamed() -> Iterator[Batch]:
+            """Every batch, encoded and looked up while the earlier ones are sent."""
+            if sync is not None:
+                calls = sync.changed(_pairs(runs), builder)
+                return _counted(pack(calls, max_batch_bytes=max_body), builder)
+            # Without a ledger, bodies are cut from each slice's buffer with arrays.
+            return _counted(pack_runs(runs, max_batch_bytes=max_body), builder)
+
+        try:
+            with sigterm_raises(), Progress(len(valid), self.progress, f"cio.{op.name}") as bar:
+                gated = self.mirrored is not None or self.gates.active
+                batches = checked() if gated else streamed()
+                if dry_run or client is None:
+                    for batch in batches:
+                        rows = np.asarray(batch.positions, dtype=np.int64)
+                        builder.mark(rows, Status.DRY_RUN, batch=batch.number)
+                        bar.update(len(batch.positions))
+                else:
+                    _deliver(client, batches, builder, bar, splitter, sync)
+        except KeyboardInterrupt:
+            raise InterruptedSendError(
+                "the send was interrupted; the exception's .result says which rows were sent",
+                self._partial(builder, "not confirmed: the send was interrupted", deletions),
+            ) from None
+        except Terminated:
+            raise TerminatedSendError(
+                "the process was told to stop (SIGTERM) during the send; the exception's "
+                ".result says which rows were sent",
+                self._partial(
+                    builder, "not confirmed: the process was told to stop (SIGTERM)", deletions
+                ),
+            ) from None
+        except LedgerError as exc:
+            raise LedgerSendError(
+                f"{exc}; sending stopped. The exception's .result says which rows were sent",
+                self._partial(
+                    builder, "not sent: the ledger failed, so sending stopped", deletions
+                ),
+            ) from exc
+        except CircuitOpen as exc:
+            raise ServiceUnavailableError(
+                f"{exc.reason}; sending stopped. The exception's .result says which rows were sent",
+                self._partial(builder, f"not sent: {exc.reason}", deletions),
+            ) from exc
+        except AuthenticationError as exc:
+            if self.mirrored is None:
+                raise
+            raise AuthenticationError(
+                str(exc), self._combined(exc.result, self._unsent(deletions, _DELETIONS_UNSENT))
+            ) from None
+        if self._replaced is not None:
+            explain_unsent(builder, self._replaced, frame.index)
+        result = builder.build()
+        if self.mirrored is not None:
+            result = self._mirror(result, builder, deletions, client)
+        elif sync is not None:
+            result.attrs["cio"]["plan"] = self._plan(builder, None)
+        return result
+
+    # Mirror deletes (pandas_cio.mirror) and the plan (pandas_cio.history).
+
+    def _deletions(self, plan: CallPlan, builder: ResultBuilder, sync: LedgerRun) -> list[str]:
+        """The keys to delete; call once every row has been through the ledger."""
+        assert self.mirrored is not None
+        unsendable = np.flatnonzero(
+            np.isin(builder.status, [_status_code(Status.INVALID), _status_code(Status.TOO_LARGE)])
+        )
+        self._kept = self.mirrored.protected(plan, self.frame, unsendable)
+        self._held = cast(MirrorLedger, sync.store).keys(self.op.name)
+        return self.mirrored.deletions(self._held, sync.seen_keys, self._kept)
+
+    def _plan(self, builder: ResultBuilder, deletions: list[str] | None) -> dict[str, Any]:
+        sync = self.sync
+        assert sync is not None
+        counts = builder.counts()
+        return {
+            "operation": self.op.name,
+            "new": sync.new,
+            "changed": sync.changed_count,
+            "unchanged": sync.unchanged,
+            "superseded": counts.get(Status.SUPERSEDED.value, 0),
+            "invalid": counts.get(Status.INVALID.value, 0),
+            "too_large": counts.get(Status.TOO_LARGE.value, 0),
+            "mirror": None if self.mirrored is None else self.mirrored.action,
+            "delete": None if deletions is None else len(deletions),
+        }
+
+    def _dry(
+        self,
+        builder: ResultBuilder,
+        pending: list[tuple[int, bytes]],
+        max_body: int,
+        deletions: list[str],
+        refusal: str,
+    ) -> pd.DataFrame:
+        """The dry-run result of a send a gate or the guard stopped."""
+        for batch in pack(iter(pending), max_batch_bytes=max_body):
+            builder.mark(
+                np.asarray(batch.positions, dtype=np.int64), Status.DRY_RUN, batch=batch.number
+            )
+        builder.stats.dry_run = True
+        if self._replaced is not None:
+            explain_unsent(builder, self._replaced, self.frame.index)
+        result = builder.build()
+        if self.sync is not None:
+            result.attrs["cio"]["plan"] = self._plan(builder, deletions if self.mirrored else None)
+        result.attrs["cio"]["stopped"] = refusal
+        if self.mirrored is None:
+            return result
+        return self._combined(result, self._run_deletions(deletions, None, dry_run=True))
+
+    def _partial(self, builder: ResultBuilder, reason: str, deletions: list[str]) -> pd.DataFrame:
+        result = builder.build(reason)
+        if self.mirrored is None:
+            return result
+        return self._combined(result, self._unsent(deletions, _DELETIONS_UNSENT))
+
+    def _unsent(self, keys: list[str], reason: str) -> pd.DataFrame:
+        """Deletion rows that were never sent: ``failed`` with ``reason``."""
+        assert self.mirrored is not None
+        part, _ = self.mirrored.frame(keys)
+        builder = ResultBuilder(part.index, self.mirrored.target)
+        result = builder.build(reason)
+        return self._rows(result, keys)
+
+    def _rows(self, deleted: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+        """A deletion send's result as rows to append: labels, action and key."""
+        assert self.mirrored is not None
+        deleted = deleted.copy()
+        deleted.index = label(self.frame.index, len(keys))
+        deleted["action"] = self.mirrored.row_action
+        deleted["key"] = pd.array(keys, dtype="string")
+        return deleted
+
+    def _run_deletions(
+        self, keys: list[str], client: Client | None, *, dry_run: bool
+    ) -> pd.DataFrame:
+        assert self.mirrored is not None
+        if not keys:
+            empty = ResultBuilder(pd.RangeIndex(0), self.mirrored.target)
+            empty.stats.dry_run = dry_run
+            return self._rows(empty.build(), keys)
+        part, args = self.mirrored.frame(keys)
+        deleted = run(
+            part,
+            self.mirrored.target,
+            args,
+            None,
+            client=client,
+            dry_run=dry_run,
+            progress=False,
+            max_split_requests=self.max_split_requests,
+            journeys=self.journeys,
+        )
+        return self._rows(deleted, keys)
+
+    def _combined(self, result: pd.DataFrame, deleted: pd.DataFrame) -> pd.DataFrame:
+        """The input's rows, then the deletion rows; counters and plan for both."""
+        assert self.mirrored is not None
+        attrs = dict(result.attrs.get("cio", {}))
+        mine = deleted.attrs.get("cio", {})
+        result = result.assign(action="send", key=pd.array([None] * len(result), dtype="string"))
+        combined = pd.concat([result, deleted])
+        combined["status"] = combined["status"].astype(STATUS_DTYPE)
+        combined["action"] = combined["action"].astype("string")
+        for name in (
+            "rows",
+            "calls",
+            "call_bytes",
+            "batches",
+            "body_bytes",
+            "requests",
+            "retries",
+            "split_batches",
+        ):
+            attrs[name] = int(attrs.get(name) or 0) + int(mine.get(name) or 0)
+        attrs["mirror"] = {
+            "action": self.mirrored.action,
+            "operation": self.mirrored.target,
+            "rows": len(deleted),
+            "deleted": int((deleted["status"] == Status.SENT).sum()),
+        }
+        combined.attrs = {"cio": attrs}
+        return combined
+
+    def _mirror(
+        self,
+        result: pd.DataFrame,
+        builder: ResultBuilder,
+        deletions: list[str],
+        client: Client | None,
+    ) -> pd.DataFrame:
+        """Send the deletions after the frame's rows; forget the confirmed ones."""
+        sync, dry_run = self.sync, self.dry_run or client is None
+        assert sync is not None and self.mirrored is not None
+        plan = self._plan(builder, deletions)
+        try:
+            deleted = self._run_deletions(deletions, client, dry_run=dry_run)
+        except SendError as exc:
+            # The deletions' own early stop: the input's rows are done.
+            partial = self._combined(result, self._rows(exc.result, deletions))
+            self._forget(partial)
+            raise type(exc)(str(exc), partial) from exc
+        combined = self._combined(result, deleted)
+        combined.attrs["cio"]["plan"] = plan
+        if not dry_run:
+            self._forget(combined)
+        return combined
+
+    def _forget(self, combined: pd.DataFrame) -> None:
+        """Make the ledger forget the keys whose deletion the service confirmed."""
+        assert self.sync is not None
+        done = combined[(combined["action"] != "send") & (combined["status"] == Status.SENT)]
+        keys = done["key"].astype(str).tolist()
+        if keys:
+            cast(MirrorLedger, self.sync.store).forget(self.op.name, keys)
+
+
+def _status_code(status: Status) -> int:
+    return list(Status).index(status)
 
 
 def _deliver(

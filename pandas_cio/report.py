@@ -117,6 +117,12 @@ class SendReport:
         Nothing was sent.
     derived : bool
         The counters were derived from the frame (see above).
+    plan : tuple of (str, Any)
+        What a send with a ledger would do or did (``result.attrs["cio"]["plan"]``:
+        new, changed, unchanged, and with ``mirror=`` to delete); a dry run's
+        report shows it as its first lines.
+    mirror : tuple of (str, Any)
+        A mirror send's deletions (``result.attrs["cio"]["mirror"]``).
 
     Examples
     --------
@@ -144,6 +150,8 @@ class SendReport:
     seconds: float | None = None
     dry_run: bool = False
     derived: bool = False
+    plan: tuple[tuple[str, Any], ...] = ()
+    mirror: tuple[tuple[str, Any], ...] = ()
 
     @classmethod
     def from_result(cls, result: pd.DataFrame, top: int = TOP_REASONS) -> SendReport:
@@ -180,11 +188,11 @@ class SendReport:
             reasons = _group_reasons(failing.astype("object").value_counts(dropna=False))
         attrs = result.attrs.get("cio")
         attrs = attrs if isinstance(attrs, Mapping) else {}
-        counters = (
-            cls._attr_counters(attrs)
-            if attrs.get("rows") == len(result)
-            else cls._frame_counters(result)
-        )
+        whole = attrs.get("rows") == len(result)
+        counters = cls._attr_counters(attrs) if whole else cls._frame_counters(result)
+        for name in ("plan", "mirror"):
+            part = attrs.get(name) if whole else None
+            counters[name] = tuple(part.items()) if isinstance(part, Mapping) else ()
         return cls(
             operation=str(attrs.get("operation") or ""),
             rows=len(result),
@@ -265,6 +273,26 @@ class SendReport:
             line += f", {counts[Status.SUPERSEDED]:,} superseded by later rows"
         return line
 
+    def plan_lines(self) -> list[str]:
+        """The plan of a send with a ledger as lines, or none without one."""
+        if not self.plan:
+            return []
+        plan = dict(self.plan)
+        name = f"cio.{plan.get('operation') or self.operation}"
+        parts = [f"{plan.get(k, 0):,} {k}" for k in ("new", "changed", "unchanged")]
+        if plan.get("delete") is not None:
+            parts.append(f"{plan['delete']:,} to delete (mirror={plan.get('mirror')!r})")
+        verb = "would send" if self.dry_run else "sent"
+        lines = [f"plan of {name}: {', '.join(parts)}"]
+        skipped = [
+            f"{plan[k]:,} {k}" for k in ("invalid", "too_large", "superseded") if plan.get(k)
+        ]
+        lines.append(
+            f"  {verb} {plan.get('new', 0) + plan.get('changed', 0):,} rows"
+            + (f"; not sent: {', '.join(skipped)}" if skipped else "")
+        )
+        return lines
+
     def to_dict(self) -> dict[str, Any]:
         """Return the report as plain values (for JSON, logs or metrics).
 
@@ -293,6 +321,8 @@ class SendReport:
             "seconds": self.seconds,
             "rows_per_second": None if rate is None else round(rate, 1),
             "derived": self.derived,
+            "plan": dict(self.plan) or None,
+            "mirror": dict(self.mirror) or None,
         }
 
     # Rendering: both renderers walk the same sections, so they cannot disagree.
@@ -336,6 +366,10 @@ class SendReport:
         yield "retries", number(self.retries)
         if self.split_batches:
             yield "split batches", number(self.split_batches)
+        if self.mirror:
+            mirror = dict(self.mirror)
+            done = "planned" if self.dry_run else f"{mirror.get('deleted', 0):,} confirmed"
+            yield f"mirror {mirror.get('action')}", f"{mirror.get('rows', 0):,} rows ({done})"
         yield "duration", "unknown" if self.seconds is None else f"{self.seconds:,.2f} s"
         # A dry run sends nothing, so its rows per second measure only the
         # encoding of a few rows and would read as a (tiny) throughput.
@@ -352,7 +386,8 @@ class SendReport:
         )
 
     def __str__(self) -> str:
-        lines = [self.headline(), ""]
+        lines = [*self.plan_lines(), ""] if self.dry_run and self.plan else []
+        lines += [self.headline(), ""]
         statuses = list(self._status_rows())
         wide = max(len("status"), *(len(s) for s, _, _ in statuses))
         width = max(len("rows"), *(len(n) for _, n, _ in statuses))
@@ -398,8 +433,13 @@ class SendReport:
             # break the headline mid-phrase; the headline is one line.
             f'<caption style="text-align:left;white-space:nowrap">'
             f"<b>{esc(self.headline())}</b></caption>",
-            section("status", "rows", "share"),
         ]
+        if self.dry_run and self.plan:
+            parts += [
+                f'<tr><td colspan="3"{left}>{esc(line.strip())}</td></tr>'
+                for line in self.plan_lines()
+            ]
+        parts.append(section("status", "rows", "share"))
         parts += [row(*cells) for cells in self._status_rows()]
         reasons = list(self._reason_rows())
         if reasons:

@@ -51,6 +51,7 @@ def test_the_notebooks_are_there() -> None:
         "05_semantic_events",
         "06_large_backfill",
         "07_spark_databricks",
+        "08_nightly_sync",
     }
     assert expected <= names
 
