@@ -245,6 +245,23 @@ def test_arguments_are_checked_on_the_driver(spark: SparkSession) -> None:
         cio_spark.identify(sdf.toPandas(), user_id="uid", dry_run=True)
 
 
+def test_the_journeys_checks_can_be_turned_off_on_spark(spark: SparkSession) -> None:
+    """journeys=False reaches the driver's plan and the tasks, as for the accessor."""
+    sdf = spark.createDataFrame(
+        pd.DataFrame({"uid": ["u1", "u2"], "title": ["Pricing", "Docs"]})
+    ).coalesce(1)
+    with pytest.raises(ColumnError, match="needs url="):
+        cio_spark.page(sdf, user_id="uid", name="title", dry_run=True)
+    statuses = cio_spark.page(sdf, user_id="uid", name="title", dry_run=True, journeys=False)
+    assert statuses.toPandas()["status"].tolist() == ["dry_run", "dry_run"]
+    # In a task, a row Journeys would drop is invalid only while the checks are on.
+    long_event = spark.createDataFrame(pd.DataFrame({"uid": ["u1"], "ev": ["e" * 101]}))
+    on = cio_spark.track(long_event, user_id="uid", event="ev", dry_run=True)
+    off = cio_spark.track(long_event, user_id="uid", event="ev", dry_run=True, journeys=False)
+    assert on.toPandas()["status"].tolist() == ["invalid"]
+    assert off.toPandas()["status"].tolist() == ["dry_run"]
+
+
 def test_the_rate_is_shared_by_the_tasks_that_run_at_once(spark: SparkSession) -> None:
     """Each task gets rate // min(partitions, parallelism), or // max_concurrent_tasks."""
     rate = RateLimit(3000, 3.0)

@@ -139,7 +139,15 @@ __all__ = [
 
 
 # The keywords of send() and foreach_batch() that are not the operation's.
-_SEND_KEYWORDS = ("keys", "client", "max_concurrent_tasks", "dry_run", "missing", "chunk_rows")
+_SEND_KEYWORDS = (
+    "keys",
+    "client",
+    "max_concurrent_tasks",
+    "dry_run",
+    "missing",
+    "chunk_rows",
+    "journeys",
+)
 _BATCH_KEYWORDS = (*_SEND_KEYWORDS, "results_path", "results_format")
 
 
@@ -173,6 +181,7 @@ def send(
     dry_run: bool = False,
     missing: Missing = "omit",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    journeys: bool = True,
     **args: Any,
 ) -> DataFrame:
     """Send every row of a Spark DataFrame as one call of ``operation``, from the executors.
@@ -199,6 +208,9 @@ def send(
         Leave missing values out of calls, or send them as null.
     chunk_rows : int
         Rows encoded per slice in each task.
+    journeys : bool
+        Check what Customer.io Journeys needs, as the accessor does (default
+        True); False for workspaces that send to other destinations only.
     **args
         The operation's arguments, as for the accessor: roles (``user_id="id"``,
         ``event="Signed Up"``...) and the payload (``traits=[...]``).
@@ -229,6 +241,7 @@ def send(
         max_concurrent_tasks=max_concurrent_tasks,
         missing=missing,
         chunk_rows=chunk_rows,
+        journeys=journeys,
     )
     return planned.statuses
 
@@ -245,6 +258,7 @@ def foreach_batch(
     dry_run: bool = False,
     missing: Missing = "omit",
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    journeys: bool = True,
     **args: Any,
 ) -> BatchSender:
     """Return a ``writeStream.foreachBatch`` function that sends each micro-batch.
@@ -258,7 +272,7 @@ def foreach_batch(
         ``results_path/batch_id=N`` (replays replace, never double).
     results_format : str
         Spark file format of the status rows.
-    keys, client, max_concurrent_tasks, dry_run, missing, chunk_rows, **args
+    keys, client, max_concurrent_tasks, dry_run, missing, chunk_rows, journeys, **args
         As for :func:`send`. The key is read once, now, on the driver.
 
     Returns
@@ -287,6 +301,7 @@ def foreach_batch(
         max_concurrent_tasks=max_concurrent_tasks,
         missing=missing,
         chunk_rows=chunk_rows,
+        journeys=journeys,
     )
 
 

@@ -155,6 +155,7 @@ def plan_send(
     max_concurrent_tasks: int | None,
     missing: Missing,
     chunk_rows: int,
+    journeys: bool = True,
 ) -> Planned:
     """Build the lazy status frame of one send, and the function its tasks run.
 
@@ -179,6 +180,8 @@ def plan_send(
         What missing payload values become.
     chunk_rows : int
         Rows encoded per slice in each task.
+    journeys : bool
+        Apply the checks Customer.io Journeys needs, on the driver and in the tasks.
 
     Returns
     -------
@@ -199,7 +202,7 @@ def plan_send(
         for name, value in resolved.items()
         if not (name == "timestamp" and isinstance(value, Lit))
     }
-    plan = make_plan(op, empty, columns_only, payload, missing=missing)
+    plan = make_plan(op, empty, columns_only, payload, missing=missing, journeys=journeys)
     key_columns = _key_columns(op, empty, resolved, keys)
 
     wanted = set(map(str, plan.columns)) | set(key_columns)
@@ -236,6 +239,7 @@ def plan_send(
         start_delay=start_delay,
         missing=missing,
         chunk_rows=chunk_rows,
+        journeys=journeys,
     )
     schema = StructType([sdf.schema[k] for k in key_columns] + list(RESULT_FIELDS))
     return Planned(projected.mapInPandas(sender, schema), sender, key)

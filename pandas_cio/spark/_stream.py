@@ -64,6 +64,7 @@ class BatchSender:
         max_concurrent_tasks: int | None,
         missing: Missing,
         chunk_rows: int,
+        journeys: bool = True,
     ) -> None:
         if not results_path:
             raise ValueError("results_path= must name a directory for the status rows")
@@ -77,6 +78,7 @@ class BatchSender:
         self.max_concurrent_tasks = max_concurrent_tasks
         self.missing = missing
         self.chunk_rows = chunk_rows
+        self.journeys = journeys
 
     def __repr__(self) -> str:
         return (
@@ -100,6 +102,7 @@ class BatchSender:
             max_concurrent_tasks=self.max_concurrent_tasks,
             missing=self.missing,
             chunk_rows=self.chunk_rows,
+            journeys=self.journeys,
         )
         try:
             # The write is the one action, so the micro-batch is sent exactly once here.

@@ -67,6 +67,8 @@ class PartitionSender:
         What missing payload values become.
     chunk_rows : int
         Rows encoded per slice.
+    journeys : bool
+        Apply the checks Customer.io Journeys needs.
     """
 
     operation: str
@@ -79,6 +81,7 @@ class PartitionSender:
     start_delay: float = 0.0
     missing: Missing = "omit"
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    journeys: bool = True
 
     def _client(self) -> Client | None:
         if self.settings is None or self.key is None:
@@ -127,6 +130,7 @@ class PartitionSender:
             missing=self.missing,
             progress=False,
             chunk_rows=self.chunk_rows,
+            journeys=self.journeys,
         )
 
     def _restore_timestamps(self, frame: pd.DataFrame) -> pd.DataFrame:
