@@ -292,7 +292,8 @@ JOURNEYS_OFF = "journeys=False turns this check off"
 def _reserved_reason(name: str) -> str:
     spec = EVENTS[name]
     if spec.refused:
-        return spec.refused
+        # The reason is followed by "(journeys=False ...)": no full stop between.
+        return spec.refused.rstrip(".")
     method = operation_for_event(name).method
     # The category methods take the event name first; the others are the event.
     how = (

@@ -377,3 +377,14 @@ def test_the_schema_refuses_reserved_names_and_missing_device_fields() -> None:
     )
     with pytest.raises(Exception, match=r"context\.device\.type"):
         opened.validate(pd.DataFrame({"uid": ["u1"], "push": ["t"], "os": [None]}), lazy=True)
+
+
+def test_reserved_name_reasons_read_as_one_sentence() -> None:
+    """Every reserved-name reason runs into its "(journeys=False ...)" note without a full stop."""
+    from pandas_cio.plan import RESERVED_EVENTS
+
+    for name, reason in RESERVED_EVENTS.items():
+        assert not reason.endswith("."), name
+    with pytest.raises(pandas_cio.ColumnError) as info:
+        pd.DataFrame({"id": ["u1"]}).cio.track(user_id="id", event="Group Deleted", dry_run=True)
+    assert "'Object Deleted' (journeys=False" in str(info.value)
