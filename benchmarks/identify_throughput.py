@@ -338,17 +338,17 @@ def stage_profile(
             lambda s=start: encoder.encode(frame, positions[s : s + DEFAULT_CHUNK_ROWS])
         )
     runs: list[tuple[np.ndarray, Calls]] = []
-    message_ids: list[str] = []
+    message_ids: list[Any] = []
     for start in starts:  # again, kept this time, for the stages that follow
         part = encoder.encode(frame, positions[start : start + DEFAULT_CHUNK_ROWS])
         runs.append((np.asarray(part.positions), Calls.of(part.calls)))
-        message_ids.extend(part.message_ids)
+        message_ids.append(part.ids)
     batches = _timed(stages, "batch")(lambda: list(pack_runs(runs)))
     _timed(stages, "batch")(lambda: [b.body(_SENT_AT) for b in batches])
 
     def result() -> pd.DataFrame:
         builder = ResultBuilder(frame.index, "identify")
-        builder.message_id[positions] = message_ids
+        builder.message_id[positions] = np.concatenate(message_ids)
         for batch in batches:
             builder.mark(list(batch.positions), Status.SENT, batch=batch.number, attempts=1)
         return builder.build()
