@@ -67,7 +67,7 @@ class Client:
         connect plus read timeout (35 s).
     workers : int
         The most requests in flight at once (default 32). With ``adaptive``
-        the send starts with 4 and grows the number while the link takes
+        the send starts with 16 and grows the number while the link takes
         more, and cuts it on 429s, timeouts and rising latency (see
         :mod:`pandas_cio.concurrency`); the rate limit holds throughout.
     adaptive : bool
