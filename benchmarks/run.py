@@ -130,10 +130,11 @@ print(json.dumps({"wall": wall, "cpu": cpu, "first": first, "second": second, "h
 """
 
 
-def import_figures(repeats: int = 3) -> list[Figure]:
+def import_figures(repeats: int = 5) -> list[Figure]:
     """``import pandas_cio`` and the first send's extra time; the best of ``repeats`` runs."""
     runs = [_json_lines([PYTHON, "-c", _IMPORT])[0] for _ in range(repeats)]
-    best = min(runs, key=lambda r: r["cpu"])
+    # The fastest run by each clock: a neighbour's work only ever adds time.
+    best = {"wall": min(r["wall"] for r in runs), "cpu": min(r["cpu"] for r in runs)}
     # Pandera's set-up: the first (2-row, dry) send's time above the second's.
     setup = min(runs, key=lambda r: r["first"][1] - r["second"][1])
     extra_wall = setup["first"][0] - setup["second"][0]
