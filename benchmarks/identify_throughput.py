@@ -316,7 +316,9 @@ def _timed(stages: dict[str, float], name: str) -> Callable[[Callable[[], Any]],
     return run
 
 
-def stage_profile(frame: pd.DataFrame, sink: Sink, workers: int | None) -> dict[str, float]:
+def stage_profile(
+    frame: pd.DataFrame, sink: Sink, workers: int | None, adaptive: bool = True
+) -> dict[str, float]:
     """Time each stage of the pipeline on its own, as the pipeline runs it.
 
     validate: the pandera schema; encode: ``Encoder.encode`` slice by slice;
@@ -336,23 +338,23 @@ def stage_profile(frame: pd.DataFrame, sink: Sink, workers: int | None) -> dict[
             lambda s=start: encoder.encode(frame, positions[s : s + DEFAULT_CHUNK_ROWS])
         )
     runs: list[tuple[np.ndarray, Calls]] = []
-    message_ids: list[str] = []
+    message_ids: list[Any] = []
     for start in starts:  # again, kept this time, for the stages that follow
         part = encoder.encode(frame, positions[start : start + DEFAULT_CHUNK_ROWS])
         runs.append((np.asarray(part.positions), Calls.of(part.calls)))
-        message_ids.extend(part.message_ids)
+        message_ids.append(part.ids)
     batches = _timed(stages, "batch")(lambda: list(pack_runs(runs)))
     _timed(stages, "batch")(lambda: [b.body(_SENT_AT) for b in batches])
 
     def result() -> pd.DataFrame:
         builder = ResultBuilder(frame.index, "identify")
-        builder.message_id[positions] = message_ids
+        builder.message_id[positions] = np.concatenate(message_ids)
         for batch in batches:
             builder.mark(list(batch.positions), Status.SENT, batch=batch.number, attempts=1)
         return builder.build()
 
     sink.reset()
-    client = _client(sink, workers)
+    client = _client(sink, workers, adaptive)
     with client:
 
         def send() -> None:
@@ -400,9 +402,9 @@ class Measurement:
         return self.frame_bytes + RSS_HEADROOM_BYTES
 
 
-def _client(sink: Sink, workers: int | None) -> pandas_cio.Client:
+def _client(sink: Sink, workers: int | None, adaptive: bool = True) -> pandas_cio.Client:
     options: dict[str, Any] = {} if workers is None else {"workers": workers}
-    return pandas_cio.Client(API_KEY, base_url=sink.url, **options)
+    return pandas_cio.Client(API_KEY, base_url=sink.url, adaptive=adaptive, **options)
 
 
 def measure(
@@ -412,15 +414,20 @@ def measure(
     workers: int | None,
     stages: bool,
     profile_path: str | None,
+    adaptive: bool = True,
 ) -> Measurement:
-    """Generate, send and time one row count in this process."""
+    """Generate, send and time one row count in this process.
+
+    ``adaptive=False`` keeps ``workers`` requests in flight throughout
+    (``Client(adaptive=False)``), to compare fixed pools with the tuned one.
+    """
     frame = people_frame(rows)
     frame_bytes = int(frame.memory_usage(deep=True).sum())
     sink = make_sink(sink_kind, latency)
     try:
         # Warm imports and code paths (pandera, orjson) without touching the sink.
         frame.head(1000).cio.identify(user_id="user_id", dry_run=True, progress=False)
-        client = _client(sink, workers)
+        client = _client(sink, workers, adaptive)
         release_free_memory()
         rss_before = current_rss()
         load_before = os.getloadavg()[0]
@@ -447,7 +454,7 @@ def measure(
         # Best of three: the floor is what the naive code can do on this
         # machine, so a run slowed by a neighbour must not lower the bar.
         floor_seconds, floor_bodies = min(cpu_floor(frame) for _ in range(FLOOR_RUNS))
-        profile = stage_profile(frame, sink, workers) if stages else {}
+        profile = stage_profile(frame, sink, workers, adaptive) if stages else {}
     finally:
         sink.close()
     return Measurement(
@@ -555,6 +562,8 @@ def _worker_command(rows: int, options: argparse.Namespace) -> list[str]:
     ]
     if options.workers is not None:
         command += ["--workers", str(options.workers)]
+    if options.fixed:
+        command.append("--fixed")
     if not options.stages:
         command.append("--no-stages")
     if options.cprofile:
@@ -586,6 +595,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="FakeCio in a child process, the lean asyncio sink, or FakeCio in a thread",
     )
     parser.add_argument("--workers", type=int, default=None, help="Client(workers=); default")
+    parser.add_argument(
+        "--fixed", action="store_true", help="Client(adaptive=False): workers always in flight"
+    )
     parser.add_argument("--no-stages", dest="stages", action="store_false", help="skip profile")
     parser.add_argument("--cprofile", metavar="PATH", help="dump cProfile stats to PATH.<rows>")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # worker mode
@@ -599,6 +611,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             options.workers,
             options.stages,
             options.cprofile,
+            adaptive=not options.fixed,
         )
         print(json.dumps(asdict(m)))
         return 0

@@ -23,12 +23,12 @@ from urllib3.util.retry import Retry
 from . import __version__
 from .auth import ApiKey
 from .batching import MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch
-from .breaker import Breaker, Circuit
+from .breaker import Breaker
 from .errors import ConfigurationError
 from .redact import Redactor
 from .sender import _Send
 from .settings import DEFAULT_TIMEOUT, DEFAULT_WORKERS, ClientSettings
-from .transport import CioAdapter, Delivery, RateLimit, make_limiter
+from .transport import AttemptObserver, CioAdapter, Delivery, RateLimit, make_limiter
 
 __all__ = ["DEFAULT_TIMEOUT", "DEFAULT_WORKERS", "Client"]
 
@@ -69,7 +69,13 @@ class Client:
         seconds; it holds against a server that trickles its answer. Default:
         connect plus read timeout (35 s).
     workers : int
-        Requests in flight at once.
+        The most requests in flight at once (default 32). With ``adaptive``
+        the send starts with 16 and grows the number while the link takes
+        more, and cuts it on 429s, timeouts and rising latency (see
+        :mod:`pandas_cio.concurrency`); the rate limit holds throughout.
+    adaptive : bool
+        Tune the requests in flight to the link (default True); False keeps
+        ``workers`` in flight throughout.
     gzip : bool
         Compress request bodies (saves bandwidth, costs CPU).
     max_batch_bytes : int
@@ -118,6 +124,7 @@ class Client:
         proxies: Mapping[str, str] | None = None,
         strict: bool = True,
         breaker: Breaker | bool = True,
+        adaptive: bool = True,
     ) -> None:
         settings = ClientSettings(
             api_key=ApiKey.from_env(api_key),
@@ -135,6 +142,7 @@ class Client:
             proxies=proxies,  # type: ignore[arg-type]
             strict=strict,
             breaker=breaker,  # type: ignore[arg-type]
+            adaptive=adaptive,
         )
         self._open(settings)
 
@@ -221,7 +229,7 @@ class Client:
 
     @property
     def workers(self) -> int:
-        """Requests in flight at once."""
+        """The most requests in flight at once."""
         return self._settings.workers
 
     @property
@@ -293,7 +301,7 @@ class Client:
         path: str,
         body: bytes,
         stop: threading.Event | None,
-        circuit: Circuit | None = None,
+        observer: AttemptObserver | None = None,
         retry: Retry | None = None,
     ) -> Delivery:
         if self._closed:
@@ -305,7 +313,7 @@ class Client:
             stop,
             deadline=self._settings.deadline,
             redactor=Redactor(self._key.reveal(), body),
-            observer=circuit,
+            observer=observer,
             retry=retry,
         )
 
@@ -335,10 +343,11 @@ class Client:
     ) -> Generator[tuple[Batch, Delivery], None, None]:
         """Send batches concurrently; yield each with its outcome as it completes.
 
-        At most ``2 * workers`` batches are pulled from ``batches`` ahead of
-        their delivery, so a lazily encoded frame streams through in bounded
-        memory. Once ``stop`` is set (by the caller, or because the generator
-        is closed early or the consumer raised, such as KeyboardInterrupt), no
+        At most twice the tuned in-flight limit (so at most ``2 * workers``)
+        batches are pulled from ``batches`` ahead of their delivery, so a
+        lazily encoded frame streams through in bounded memory. Once ``stop``
+        is set (by the caller, or because the generator is closed early or
+        the consumer raised, such as KeyboardInterrupt), no
         batch is started; requests in flight get half a second to finish,
         then their connections are cut, and workers still busy after that are
         abandoned: the generator ends within about a second. Requests that

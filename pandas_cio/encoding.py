@@ -63,16 +63,27 @@ class EncodedSlice:
     calls : sequence of bytes
         Each encoded call, aligned with ``positions``: a list, or a
         :class:`~pandas_cio.batching.Calls` buffer from the column-wise path.
-    message_ids : list of str
-        Each call's messageId, aligned with ``positions``.
+    ids : numpy.ndarray or list
+        Each call's messageId, aligned with ``positions``: derived ids of the
+        column-wise path as a fixed-width ``S26`` array (their ULID text, no
+        Python string per row; :class:`~pandas_cio.results.MessageIds` keeps
+        them so), other ids as a list of str (or the user's values).
+    message_ids : list
+        The same ids as Python values (str for derived ids), made on demand.
     invalid : dict of int to str
         Positions of rows that could not be encoded, with the reason.
     """
 
     positions: list[int] = field(default_factory=list)
     calls: Sequence[bytes] = field(default_factory=list)
-    message_ids: list[str] = field(default_factory=list)
+    ids: np.ndarray | list[Any] = field(default_factory=list)
     invalid: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def message_ids(self) -> list[Any]:
+        if isinstance(self.ids, np.ndarray):
+            return list(self.ids.astype("U").tolist())
+        return list(self.ids)
 
 
 class _Base:
@@ -502,7 +513,7 @@ class Encoder:
                 fragments.TEXT, rows, [None, pa.py_buffer(offsets), pa.py_buffer(text)]
             )
             id_pieces: list[fragments.Piece] = ['"', array, '"']
-            ids: list[Any] = as_strings(text)
+            ids: np.ndarray | list[Any] = text.view(f"S{_ULID_CHARS}").ravel()
         else:
             ids = given
             texts = fragments.list_texts(given, 1, set())
@@ -512,7 +523,12 @@ class Encoder:
         if keep is not None:
             calls = calls.filter(keep)
         data, bounds = fragments.buffer(calls)
-        kept_ids = ids if keep is None else [ids[r] for r in kept_rows.tolist()]
+        if keep is None:
+            kept_ids = ids
+        elif isinstance(ids, np.ndarray):
+            kept_ids = ids[kept_rows]
+        else:
+            kept_ids = [ids[r] for r in kept_rows.tolist()]
         out = EncodedSlice(positions[kept_rows].tolist(), Calls(data, bounds), kept_ids)
         if bad:
             self._merge_redone(positions, out, redo, ids)
@@ -569,7 +585,7 @@ class Encoder:
         positions: np.ndarray,
         out: EncodedSlice,
         redo: tuple[list[int], list[bytes], dict[int, str]],
-        ids: list[Any],
+        ids: np.ndarray | list[Any],
     ) -> None:
         """Merge the suspect rows that encoded after all back in, in frame order."""
         done, contents, invalid = redo
@@ -577,17 +593,25 @@ class Encoder:
         if not done:
             return
         dumps = orjson.dumps
+
+        def text(m: Any) -> bytes:
+            # A derived id is ULID text (letters and digits): quoting is all it needs.
+            return b'"' + m + b'"' if isinstance(m, bytes) else dumps(m)
+
         again = [
-            (int(positions[r]), c[:-1] + b',"messageId":' + dumps(ids[r]) + b"}", ids[r])
+            (int(positions[r]), c[:-1] + b',"messageId":' + text(ids[r]) + b"}", ids[r])
             for r, c in zip(done, contents, strict=True)
         ]
         merged = sorted(
-            [*zip(out.positions, out.calls, out.message_ids, strict=True), *again],
+            [*zip(out.positions, out.calls, out.ids, strict=True), *again],
             key=lambda item: item[0],
         )
         out.positions = [p for p, _, _ in merged]
         out.calls = Calls.of(c for _, c, _ in merged)
-        out.message_ids = [m for _, _, m in merged]
+        merged_ids = [m for _, _, m in merged]
+        out.ids = (
+            np.array(merged_ids, dtype=ids.dtype) if isinstance(ids, np.ndarray) else merged_ids
+        )
 
 
 def _rows(frame: pd.DataFrame, positions: np.ndarray, columns: list[Any]) -> pd.DataFrame:

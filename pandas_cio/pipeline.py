@@ -105,7 +105,7 @@ def _encoded_runs(
         part = encoder.encode(frame, positions[start:stop])
         for position, reason in part.invalid.items():
             builder.mark(position, Status.INVALID, reason)
-        builder.message_id[part.positions] = part.message_ids
+        builder.message_id[part.positions] = part.ids
         kept = np.asarray(part.positions, dtype=np.int64)
         calls = Calls.of(part.calls)
         sizes = calls.sizes()

@@ -23,11 +23,11 @@ from collections.abc import Hashable, Mapping
 from typing import Any
 
 import pandas as pd
-import pandera.pandas as pa
 
 from .errors import UnknownEventError
 from .events import EVENTS
 from .operations import OPERATIONS, Operation, get_operation, operation_for_event
+from .pandera_setup import pa
 from .plan import CallPlan, PayloadSpec, make_plan
 from .roles import Col, Lit
 from .validation import build_schema

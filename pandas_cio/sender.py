@@ -1,8 +1,10 @@
 """One send of many batches: worker threads, the stop flag, and the circuit breaker.
 
-:class:`_Send` is what :meth:`pandas_cio.Client.send_batches` runs. It keeps at
-most ``2 * workers`` batches pulled ahead, yields each outcome as it arrives,
-and owns the two ways a send ends early:
+:class:`_Send` is what :meth:`pandas_cio.Client.send_batches` runs. It keeps
+at most ``2 * limit`` batches pulled ahead, where ``limit`` is the in-flight
+limit :class:`~pandas_cio.concurrency.Concurrency` tunes between 1 and
+``workers`` (the rest wait at the workers' gate, bodies built), yields each
+outcome as it arrives, and owns the two ways a send ends early:
 
 * **stop** (the caller's flag, Ctrl-C, the generator closed): nothing new
   starts, requests in flight get :data:`_FINISH_GRACE` seconds to finish
@@ -32,6 +34,7 @@ from urllib3.util.retry import Retry
 
 from .batching import Batch
 from .breaker import Circuit
+from .concurrency import Concurrency, Gate
 from .transport import CircuitOpen, Delivery
 
 if TYPE_CHECKING:
@@ -58,20 +61,28 @@ def _sent_at() -> str:
 
 
 class _Workers:
-    """Daemon worker threads: a stuck one can be abandoned without blocking interpreter exit."""
+    """Daemon worker threads: a stuck one can be abandoned without blocking interpreter exit.
 
-    def __init__(self, count: int) -> None:
+    Threads start as work is queued, up to ``cap``; each passes ``gate``
+    before its request, so no more than the tuned limit are in flight.
+    """
+
+    def __init__(self, cap: int, gate: Gate) -> None:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._threads = [
-            threading.Thread(target=self._run, name=f"pandas_cio_{i}", daemon=True)
-            for i in range(count)
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._cap = cap
+        self._gate = gate
+        self._threads: list[threading.Thread] = []
 
-    def submit(self, fn: Callable[..., Delivery], *args: Any) -> Future[Delivery]:
+    def submit(self, fn: Callable[..., Delivery], *args: Any, queued: int) -> Future[Delivery]:
+        """Queue ``fn(*args)``; ``queued``: the work not finished, this one included."""
         future: Future[Delivery] = Future()
         self._queue.put((future, fn, args))
+        if len(self._threads) < min(self._cap, queued):
+            thread = threading.Thread(
+                target=self._run, name=f"pandas_cio_{len(self._threads)}", daemon=True
+            )
+            self._threads.append(thread)
+            thread.start()
         return future
 
     def _run(self) -> None:
@@ -80,20 +91,38 @@ class _Workers:
             if item is None:
                 return
             future, fn, args = item
-            if not future.set_running_or_notify_cancel():
-                continue
+            self._gate.enter()
             try:
-                future.set_result(fn(*args))
-            except BaseException as exc:  # handed to the consumer through the future
-                future.set_exception(exc)
+                if not future.set_running_or_notify_cancel():
+                    continue
+                try:
+                    future.set_result(fn(*args))
+                except BaseException as exc:  # handed to the consumer through the future
+                    future.set_exception(exc)
+            finally:
+                self._gate.leave()
 
     def shutdown(self, timeout: float) -> None:
         """Ask every thread to end; wait at most ``timeout`` seconds in all."""
+        self._gate.open()
         for _ in self._threads:
             self._queue.put(None)
         until = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, until - time.monotonic()))
+
+
+class _Observers:
+    """Tells every attempt's end to the breaker and to the concurrency controller."""
+
+    def __init__(self, circuit: Circuit | None, concurrency: Concurrency) -> None:
+        self.circuit = circuit
+        self.concurrency = concurrency
+
+    def attempt_ended(self, started: float, alive: bool) -> None:
+        self.concurrency.attempt_ended(started, alive)
+        if self.circuit is not None:
+            self.circuit.attempt_ended(started, alive)
 
 
 class _Send:
@@ -112,6 +141,9 @@ class _Send:
         self.settled = settled
         breaker = client.settings.breaker
         self.circuit = Circuit(breaker) if breaker is not None else None
+        settings = client.settings
+        self.concurrency = Concurrency(settings.workers, adaptive=settings.adaptive)
+        self.observers = _Observers(self.circuit, self.concurrency)
         # The workers' stop flag: set with `stop`, and when the breaker opens
         # (a probe that succeeds gets a fresh one for the rest of the send).
         self.halt = threading.Event()
@@ -126,10 +158,16 @@ class _Send:
 
     def _submit(self, batch: Batch, retry: Retry | None = None) -> None:
         if self.workers is None:
-            self.workers = _Workers(self.client.workers)
+            self.workers = _Workers(self.client.workers, Gate(self.concurrency))
         body = batch.body(_sent_at())
         future = self.workers.submit(
-            self.client._deliver, "/batch", body, self.halt, self.circuit, retry
+            self.client._deliver,
+            "/batch",
+            body,
+            self.halt,
+            self.observers,
+            retry,
+            queued=len(self.pending) + 1,
         )
         self.pending[future] = batch
 
@@ -178,7 +216,7 @@ class _Send:
         """Yield (batch, delivery) as requests finish; see ``Client.send_batches``."""
         try:
             while not self.stop.is_set():
-                while len(self.pending) < 2 * self.client.workers:
+                while len(self.pending) < 2 * self.concurrency.limit:
                     batch = self._next_batch()
                     if batch is None:
                         break

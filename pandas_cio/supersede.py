@@ -26,6 +26,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+try:
+    import pyarrow as pa
+except ImportError:  # pragma: no cover - pyarrow is a dependency
+    pa = None
+
 from .plan import CallPlan, Source
 from .results import ResultBuilder, Status
 from .stamping import STATE_CALL_TYPES
@@ -85,6 +90,11 @@ def _what(plan: CallPlan, has_person: bool) -> str:
 def superseded(plan: CallPlan, frame: pd.DataFrame, positions: np.ndarray) -> Superseded:
     """Find the rows that a later row of the same key replaces.
 
+    The duplicate search's hash tables are Arrow's (about 100 MB a million
+    string ids); they are handed back to the system before this returns,
+    as the encoder does after each slice, so the send's peak memory does not
+    keep them.
+
     Parameters
     ----------
     plan : CallPlan
@@ -109,6 +119,14 @@ def superseded(plan: CallPlan, frame: pd.DataFrame, positions: np.ndarray) -> Su
     >>> rows.tolist(), reasons
     ([0], ['superseded by row 2, a later row of the same person (only the last is sent)'])
     """
+    try:
+        return _superseded(plan, frame, positions)
+    finally:
+        if pa is not None:
+            pa.default_memory_pool().release_unused()
+
+
+def _superseded(plan: CallPlan, frame: pd.DataFrame, positions: np.ndarray) -> Superseded:
     none = np.zeros(0, dtype=np.int64)
     empty = Superseded(none, [], none)
     if plan.operation.call_type not in STATE_CALL_TYPES or len(positions) < 2:
@@ -118,22 +136,30 @@ def superseded(plan: CallPlan, frame: pd.DataFrame, positions: np.ndarray) -> Su
     columns = sorted({s.column for s in sources.values() if not s.is_constant}, key=str)
     part = frame[columns].iloc[positions] if columns else frame.iloc[positions, :0]
     user = _ids(sources.get(KEY_PATHS["user"]), part)
-    anonymous = _ids(sources.get(KEY_PATHS["anonymous"]), part)
     has_person = KEY_PATHS["user"] in sources or KEY_PATHS["anonymous"] in sources
-    # userId, else anonymousId: the anonymous id of a row with a userId is not its key.
-    parts: dict[str, pd.Series] = {
-        "user": user,
-        "anonymous": anonymous.astype(object).where(user.isna().to_numpy(), None),
-    }
+    parts: dict[str, pd.Series] = {"user": user}
+    if KEY_PATHS["anonymous"] in sources:
+        # userId, else anonymousId: the anonymous id of a row with a userId is not its key.
+        # Without an anonymousId source the part is None throughout and changes
+        # no key, so it is left out (a column of a million Nones is 100 MB of
+        # transient memory in the duplicate search).
+        anonymous = _ids(sources[KEY_PATHS["anonymous"]], part)
+        parts["anonymous"] = anonymous.astype(object).where(user.isna().to_numpy(), None)
     if plan.operation.call_type == "group":
         types = _ids(sources.get(KEY_PATHS["type"]), part).astype(object)
         parts["type"] = types.where(types.notna(), _DEFAULT_OBJECT_TYPE)
         parts["object"] = _ids(sources.get(KEY_PATHS["object"]), part)
-    keys = pd.DataFrame(parts)
-    replaced = keys.duplicated(keep="last").to_numpy()
-    if not replaced.any():
-        return empty
-    group = keys.groupby(list(parts), dropna=False, sort=False).ngroup().to_numpy()
+    if len(parts) == 1:  # one key column: searched as it is, without a frame of keys
+        replaced = user.duplicated(keep="last").to_numpy()
+        if not replaced.any():
+            return empty
+        group = np.asarray(user.factorize(use_na_sentinel=False)[0])
+    else:
+        keys = pd.DataFrame(parts)
+        replaced = keys.duplicated(keep="last").to_numpy()
+        if not replaced.any():
+            return empty
+        group = keys.groupby(list(parts), dropna=False, sort=False).ngroup().to_numpy()
     last = np.zeros(int(group.max()) + 1, dtype=np.int64)
     np.maximum.at(last, group, np.arange(len(positions)))
     winners = positions[last[group[replaced]]]

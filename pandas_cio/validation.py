@@ -18,13 +18,6 @@ import numpy as np
 import orjson
 import pandas as pd
 
-with warnings.catch_warnings():
-    # pandera imports pyspark.pandas when pyspark is installed, at import and
-    # again on first validation; its warning about pandas 3 is not the user's.
-    warnings.filterwarnings("ignore", "PySpark does not yet fully support", FutureWarning)
-    import pandera.pandas as pa
-    from pandera.errors import SchemaErrors
-
 from .dates import TimestampReading, date_issue_reasons, read_timestamps
 from .events import PropertySpec
 from .operations import (
@@ -33,6 +26,7 @@ from .operations import (
     MAX_ATTRIBUTES,
     JsonType,
 )
+from .pandera_setup import SchemaErrors, first_validation, pa
 from .plan import JOURNEYS_OFF, RESERVED_EVENTS, CallPlan, Source, describe_column, row_reason
 from .values import JSON_OPTIONS, json_default
 
@@ -643,7 +637,7 @@ def validate(plan: CallPlan, frame: pd.DataFrame) -> dict[int, str]:
             reasons.setdefault(position, reason)
     schema.checks = []
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), first_validation():
             warnings.filterwarnings("ignore", _PYSPARK_WARNING, FutureWarning)
             # inplace: the schema never coerces, and `view` is our own frame;
             # without it pandera deep-copies every validated column first.
