@@ -741,7 +741,10 @@ def _add_shared_options(shared: argparse.ArgumentParser) -> None:
         help="requests allowed per window, retries included (default 3000/3)",
     )
     connection.add_argument(
-        "--workers", type=int, metavar="N", help="most requests in flight (default 32; tuned below it)"
+        "--workers",
+        type=int,
+        metavar="N",
+        help="most requests in flight (default 32; tuned below it)",
     )
     connection.add_argument(
         "--retries", type=int, metavar="N", help="retries per request (default 6)"
