@@ -17,8 +17,10 @@ report, ``report.ok``, the CLI's ``--rejects`` file and exit status) reads
     stopped before it was confirmed; ``error`` says why. Safe to re-send.
     A request that reached the service but whose answer never came back
     (a timeout, a reset, a stop) may have been recorded all the same: HTTP
-    cannot tell, so its rows are ``failed``, and re-sending them sends the
-    same messageIds, so the service drops the copies.
+    cannot tell, so its rows are ``failed``. Re-sending them sends the same
+    messageIds, so the service drops the copies, except for events sent
+    without ``timestamp=``: a new send stamps those anew, so pass the first
+    result's ids along (``message_id=``) to keep them.
 ``rejected``
     The service refused this very call (HTTP 400 in strict mode) and
     accepted the other calls of its request; ``error`` holds the service's

@@ -144,3 +144,28 @@ def test_a_resend_with_the_first_ids_keeps_them(
     )
     pd.testing.assert_series_equal(again["message_id"], first["message_id"])
     assert len(set(cio_fake.message_ids)) == 2
+
+
+def test_a_stamped_event_resent_with_its_ids_lands_once(
+    cio_fake: FakeCio, cio_client: pandas_cio.Client
+) -> None:
+    """Re-sending stamped events keeps them single only with the first send's ids.
+
+    The first send's calls reached the service (as a request whose answer was
+    lost would have). A plain re-send stamps anew: new ids, so Journeys holds
+    each event twice. Passing the first result's ids makes the copies drop.
+    """
+    events = pd.DataFrame({"uid": ["u1", "u2"], "event_name": ["Signed Up", "Upgraded"]})
+    first = events.cio.track(user_id="uid", event="event_name", client=cio_client)
+    assert (first["status"] == "sent").all()
+
+    again = events.assign(mid=first["message_id"]).cio.track(
+        user_id="uid", event="event_name", message_id="mid", client=cio_client
+    )
+    assert again["message_id"].tolist() == first["message_id"].tolist()
+    assert len(cio_fake.journeys.events("u1")) == 1
+    assert len(cio_fake.journeys.events("u2")) == 1
+
+    plain = events.cio.track(user_id="uid", event="event_name", client=cio_client)
+    assert set(plain["message_id"]).isdisjoint(first["message_id"])
+    assert len(cio_fake.journeys.events("u1")) == 2  # the hazard the README warns of
