@@ -113,5 +113,6 @@ class Splitter:
         return (
             f"{what}; the calls it refused were not isolated: this send already made "
             f"{self._made:,} extra requests to isolate refused calls, its limit "
-            "(max_split_requests=)"
+            "(max_split_requests=); the batch holds a call the service refuses, so re-send "
+            "these rows with a higher max_split_requests= to find it"
         )

@@ -174,6 +174,8 @@ def test_split_requests_are_capped_per_send(strict: StrictService) -> None:
     failed = result[result["status"] == "failed"]
     assert len(failed) > 0
     assert failed["error"].str.contains("max_split_requests").all()
+    # Re-sending as is would be refused again: the reason says how to find the bad call.
+    assert failed["error"].str.contains("with a higher max_split_requests= to find it").all()
     assert failed["error"].str.contains(REASON, regex=False).all()
     assert set(result["status"].astype(str)) <= {"sent", "failed", "rejected"}
     assert {3, 1_500} <= set(result.index[result["status"] != "sent"])
