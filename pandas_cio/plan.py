@@ -210,7 +210,7 @@ class CallPlan:
         ``uid (user_id=) or anon (anonymous_id=): one of them needs a value``
         for two.
         """
-        described = []
+        described: list[str] = []
         for column in dict.fromkeys(self.identity):
             # The argument that named the column (user_id or anonymous_id).
             args = [
