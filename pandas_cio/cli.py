@@ -107,7 +107,8 @@ EXIT_STATUSES: tuple[tuple[type[SendError], int, str], ...] = (
     ),
     (LedgerSendError, EXIT_LEDGER, "sending stopped, the ledger failed: {cause}"),
     (ServiceUnavailableError, EXIT_SERVICE_DOWN, "sending stopped: {cause}"),
-    (QualityGateError, EXIT_QUALITY_GATE, "nothing sent: {cause}"),
+    # The message says "nothing was sent" itself (see _refused).
+    (QualityGateError, EXIT_QUALITY_GATE, "{cause}"),
     (SendError, EXIT_NOT_ALL_SENT, "sending stopped: {cause}"),
 )
 
@@ -1033,6 +1034,10 @@ def _send(args: argparse.Namespace) -> int:
         except SchemaError as exc:
             _error(args, f"nothing sent: {cli_spelling(str(exc), command)}")
             return EXIT_NOT_ALL_SENT
+        except QualityGateError as exc:
+            _finish(args, frame, exc.result)
+            _error(args, _refused(exc, args))
+            return EXIT_QUALITY_GATE
         except SendError as exc:
             _finish(args, frame, exc.result)
             status, message = _stopped(exc)
@@ -1075,6 +1080,49 @@ def _runs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refused(exc: QualityGateError, args: argparse.Namespace) -> str:
+    """A quality gate's or the mirror guard's message in the command line's words.
+
+    The library's finding is said with the options (``--max-invalid 0``); its
+    advice about the exception's ``.result`` becomes where this command put
+    the dry-run result (``--out``, ``--rejects``).
+    """
+    from .gates import GATE_ADVICE, split
+    from .mirror import EMPTY_ADVICE, GUARD_ADVICE
+
+    finding, not_done, advice = split(str(exc))
+    command: Command = args.command
+    if args.out:
+        where = f"See {args.out} (--out) for the dry-run result"
+    elif args.rejects:
+        where = f"See {args.rejects} (--rejects) for the rows not sent"
+    else:
+        where = "Pass --out FILE for the dry-run result"
+    if advice == GATE_ADVICE:
+        advice = f"{where}: fix the rows it lists or raise the limit"
+    elif advice == GUARD_ADVICE:
+        advice = (
+            "Check that the export is whole, or pass a larger --mirror-max-deletes "
+            f"(100% allows every deletion). {where}, the planned deletions included"
+        )
+    elif advice == EMPTY_ADVICE:
+        advice = (
+            "An empty export is taken for a broken one: to delete everyone, send the "
+            f"deletions yourself (pandas-cio {_deletion_command(command, args.mirror)})"
+        )
+    else:
+        advice = cli_spelling(advice, command)
+    return f"{cli_spelling(finding, command)}; {not_done}. {advice}"
+
+
+def _deletion_command(command: Command, action: str | None) -> str:
+    """The command that sends the deletions of ``--mirror action`` (``objects delete``)."""
+    from .mirror import MIRRORS
+
+    target = MIRRORS.get(command.method, {}).get(action or "", "delete")
+    return " ".join(part.replace("_", "-") for part in target.split("."))
+
+
 def _stopped(exc: SendError) -> tuple[int, str]:
     """The exit status and message of a send that ended early (see EXIT_STATUSES)."""
     for kind, status, message in EXIT_STATUSES:
@@ -1097,6 +1145,11 @@ _SHARED_FLAGS = {
         "workers",
         "timeout",
         "gzip",
+        # Options the methods take through **options.
+        "mirror",
+        "mirror_max_deletes",
+        "max_invalid",
+        "max_too_large",
     )
 }
 # A method or call in a message: df.cio.identify(), track(event=...), objects.upsert().

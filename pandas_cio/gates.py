@@ -18,9 +18,52 @@ from dataclasses import dataclass
 
 from .results import ResultBuilder, Status
 
-__all__ = ["Gates", "Limit", "check_limit"]
+__all__ = ["GATE_ADVICE", "NOTHING_SENT", "Gates", "Limit", "check_limit", "refusal", "split"]
 
 Limit = int | float
+
+#: What every gate and guard message says between its finding and its advice.
+NOTHING_SENT = "nothing was sent"
+#: A gate's advice to a Python caller; the command line gives its own (``--out``).
+GATE_ADVICE = (
+    "The exception's .result is the dry-run result: fix the rows it lists or raise the limit"
+)
+
+
+def refusal(finding: str, advice: str, *, also: str = "") -> str:
+    """Compose a gate's or the mirror guard's message: what was found, then what to do.
+
+    Parameters
+    ----------
+    finding : str
+        What the gate found (``1 of 3 rows are invalid, ...``).
+    advice : str
+        What the caller can do, a sentence.
+    also : str
+        What else did not happen (``"or deleted"``).
+
+    Examples
+    --------
+    >>> refusal("2 of 9 rows are invalid", "Fix them.")
+    '2 of 9 rows are invalid; nothing was sent. Fix them.'
+    """
+    done = f"{NOTHING_SENT} {also}" if also else NOTHING_SENT
+    return f"{finding}; {done}. {advice}"
+
+
+def split(message: str) -> tuple[str, str, str]:
+    """Take a :func:`refusal` message apart: finding, what did not happen, advice.
+
+    The command line says the finding in its words and gives its own advice.
+
+    Examples
+    --------
+    >>> split("2 of 9 rows are invalid; nothing was sent or deleted. Fix them.")
+    ('2 of 9 rows are invalid', 'nothing was sent or deleted', 'Fix them.')
+    """
+    finding, _, rest = message.partition(f"; {NOTHING_SENT}")
+    also, _, advice = rest.partition(". ")
+    return finding, NOTHING_SENT + also, advice
 
 
 def check_limit(name: str, value: Limit | None) -> Limit | None:
@@ -86,9 +129,9 @@ class Gates:
                 continue
             found, most = counts.get(status.value, 0), allowed(limit, rows)
             if found > most:
-                return (
+                return refusal(
                     f"{found:,} of {rows:,} rows are {status.value}, more than "
-                    f"{name}={limit!r} allows ({most:,}); nothing was sent. The exception's "
-                    ".result is the dry-run result: fix the rows it lists or raise the limit"
+                    f"{name}={limit!r} allows ({most:,})",
+                    GATE_ADVICE,
                 )
         return None

@@ -55,13 +55,15 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from .gates import Limit, check_limit
+from .gates import Limit, check_limit, refusal
 from .operations import Operation
 from .plan import CallPlan
 from .values import column_values
 
 __all__ = [
     "DEFAULT_MAX_DELETES",
+    "EMPTY_ADVICE",
+    "GUARD_ADVICE",
     "MIN_ALLOWED_DELETES",
     "MIRRORS",
     "Mirror",
@@ -80,6 +82,14 @@ MIRRORS: dict[str, dict[str, str]] = {
 DEFAULT_MAX_DELETES: Limit = 0.25
 #: A fraction limit always allows this many deletions.
 MIN_ALLOWED_DELETES = 10
+#: The guard's advice when the frame is empty (it has no Python in it).
+EMPTY_ADVICE = (
+    "An empty export is taken for a broken one: to delete everyone, send the deletions yourself"
+)
+#: The guard's advice to a Python caller; the command line gives its own.
+GUARD_ADVICE = (
+    "Check that the export is whole, or pass a larger mirror_max_deletes= (None for no limit)"
+)
 # Arguments each deletion operation is given, by the part of the key they come from.
 _COLUMNS = ("user_id", "object_id", "object_type_id", "token")
 # Where the ids that make a key are in a call: a row that cannot be sent
@@ -185,11 +195,11 @@ class Mirror:
         if not deletions:
             return None
         if keyed_rows == 0:
-            return (
+            return refusal(
                 f"the frame has no row to send, and mirror={self.action!r} would delete all "
-                f"{deletions:,} keys the ledger holds; nothing was sent or deleted. An empty "
-                "export is taken for a broken one: to delete everyone, send the deletions "
-                "yourself"
+                f"{deletions:,} keys the ledger holds",
+                EMPTY_ADVICE,
+                also="or deleted",
             )
         if self.max_deletes is None:
             return None
@@ -199,11 +209,11 @@ class Mirror:
             most = max(MIN_ALLOWED_DELETES, math.floor(self.max_deletes * held))
         if deletions <= most:
             return None
-        return (
+        return refusal(
             f"mirror={self.action!r} would delete {deletions:,} of the {held:,} keys the ledger "
-            f"holds, more than mirror_max_deletes={self.max_deletes!r} allows ({most:,}); "
-            "nothing was sent or deleted. Check that the export is whole, or pass a larger "
-            "mirror_max_deletes= (None for no limit)"
+            f"holds, more than mirror_max_deletes={self.max_deletes!r} allows ({most:,})",
+            GUARD_ADVICE,
+            also="or deleted",
         )
 
     def frame(self, keys: list[str]) -> tuple[pd.DataFrame, dict[str, Hashable]]:

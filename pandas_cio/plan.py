@@ -198,6 +198,32 @@ class CallPlan:
     journeys: bool = True
 
     @property
+    def identity_reason(self) -> str:
+        """The reason of a row with no value in any identity column.
+
+        Composed like every other row's reason (:func:`row_reason`): the
+        column and the argument that reads it, then the check.
+
+        Examples
+        --------
+        ``id (user_id=): is missing`` for one identity column, and
+        ``uid (user_id=) or anon (anonymous_id=): one of them needs a value``
+        for two.
+        """
+        described: list[str] = []
+        for column in dict.fromkeys(self.identity):
+            # The argument that named the column (user_id or anonymous_id).
+            args = [
+                s.label
+                for s in self.sources
+                if not s.is_constant and s.column == column and s.label in PERSON_ARGS
+            ]
+            described.extend(describe_column(column, arg) for arg in args or [str(column)])
+        if len(described) == 1:
+            return row_reason(described[0], "is missing")
+        return row_reason(" or ".join(described), "one of them needs a value")
+
+    @property
     def columns(self) -> list[Hashable]:
         """Every column the plan reads, each once, in call order."""
         seen: dict[Hashable, None] = {}

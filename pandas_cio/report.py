@@ -132,7 +132,7 @@ class SendReport:
     >>> report.counts["dry_run"], report.counts["invalid"]
     (1, 1)
     >>> report.reasons[0].text
-    'needs a value in id'
+    'id (user_id=): is missing'
     """
 
     operation: str

@@ -549,16 +549,13 @@ def build_schema(plan: CallPlan, *, by_hand: bool = False) -> pa.DataFrameSchema
     frame_checks: list[pa.Check] = []
     if plan.identity:
         identity = list(plan.identity)
-        names = " or ".join(str(c) for c in identity)
 
         def has_person(frame: pd.DataFrame) -> pd.Series:
             return frame[identity].notna().any(axis=1)
 
         # ignore_na=False: pandera otherwise skips rows that are null in every
         # column, which are exactly the rows this check exists to catch.
-        frame_checks.append(
-            pa.Check(has_person, error=f"needs a value in {names}", ignore_na=False)
-        )
+        frame_checks.append(pa.Check(has_person, error=plan.identity_reason, ignore_na=False))
     counted = _attribute_columns(plan)
     if len(counted) > MAX_ATTRIBUTES:
         frame_checks.append(
@@ -605,7 +602,7 @@ def failure_reasons(plan: CallPlan, errors: SchemaErrors, n_rows: int) -> dict[i
         if (
             column is None
             or (isinstance(column, float) and math.isnan(column))
-            or (plan.identity and text.startswith("needs a value"))
+            or (plan.identity and text == plan.identity_reason)
         ):
             reason = text
         else:
@@ -695,5 +692,4 @@ def _identity_reasons(plan: CallPlan, view: pd.DataFrame) -> dict[int, str]:
         return {}
     identity = list(plan.identity)
     missing = ~view[identity].notna().any(axis=1).to_numpy()
-    reason = f"needs a value in {' or '.join(str(c) for c in identity)}"
-    return dict.fromkeys(np.flatnonzero(missing).tolist(), reason)
+    return dict.fromkeys(np.flatnonzero(missing).tolist(), plan.identity_reason)

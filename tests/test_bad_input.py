@@ -276,7 +276,7 @@ def test_row_missing_everything_is_invalid_not_sent_without_id(
     fake.reset()
     result = frame.cio.identify(user_id="id", client=client)
     assert result["status"].tolist() == ["invalid", "sent"]
-    assert result["error"].iloc[0] == "needs a value in id"
+    assert result["error"].iloc[0] == "id (user_id=): is missing"
     assert [c["userId"] for c in fake.calls] == ["u2" if "plan" in frame else "5"]
 
 

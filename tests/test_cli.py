@@ -147,11 +147,11 @@ def test_some_rows_not_sent_exits_1_and_writes_the_result(
     assert done.returncode == 1, done.stderr
     result = pd.read_parquet(out)
     assert result["status"].astype(str).tolist() == ["sent", "sent", "invalid", "sent"]
-    assert result.loc[2, "error"] == "needs a value in id"
+    assert result.loc[2, "error"] == "id (user_id=): is missing"
     rejected = pd.read_json(rejects, lines=True)
     assert rejected[["_cio_row", "plan", "_cio_status"]].values.tolist() == [[2, "pro", "invalid"]]
     assert len(cio_fake.calls) == 3
-    assert "needs a value in id" in done.stdout
+    assert "id (--user-id): is missing" in done.stdout
 
 
 def test_failed_requests_exit_1(

@@ -31,7 +31,7 @@ def test_python_m_pandas_cio_demo_runs_clean(demo_run: subprocess.CompletedProce
     assert done.returncode == 0, done.stderr
     assert "cio.identify: 2,998 of 3,000 rows sent" in done.stdout
     assert "cio.track: 5,999 of 6,000 rows sent" in done.stdout
-    assert "needs a value in id" in done.stdout
+    assert "id (user_id=): is missing" in done.stdout
     assert (
         "over 1,000 bytes, which Customer.io Journeys refuses in an attribute value" in done.stdout
     )

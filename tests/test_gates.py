@@ -109,7 +109,7 @@ def test_the_cli_exits_5_when_a_gate_stops_the_send(
     )
     assert status == cli.EXIT_QUALITY_GATE == 5
     captured = capsys.readouterr()
-    assert "nothing sent: 2 of 100 rows are invalid" in captured.err
+    assert "2 of 100 rows are invalid" in captured.err
     assert "invalid" in captured.out
     assert (
         cli.main(["identify", str(path), "--user-id", "id", "--dry-run", "--max-invalid", "2"]) == 1
@@ -131,3 +131,63 @@ def test_a_ledger_failure_before_a_gated_send_is_a_ledger_send_error(
             user_id="id", ledger=tmp_path / "l.sqlite", max_invalid=0, client=client
         )
     assert (caught.value.result["status"] == "failed").all()
+
+
+def test_the_library_says_nothing_was_sent_once_in_python_words(
+    client: pandas_cio.Client,
+) -> None:
+    """The exception names the keyword and ``.result``, and says "nothing was sent" once."""
+    with pytest.raises(QualityGateError) as caught:
+        frame_with_invalid(3, 1).cio.identify(user_id="id", max_invalid=0, client=client)
+    assert str(caught.value) == (
+        "1 of 3 rows are invalid, more than max_invalid=0 allows (0); nothing was sent. "
+        "The exception's .result is the dry-run result: fix the rows it lists or raise the limit"
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "advice"),
+    [
+        ((), "Pass --out FILE for the dry-run result: fix the rows it lists or raise the limit"),
+        (
+            ("--out", "{out}"),
+            "See {out} (--out) for the dry-run result: fix the rows it lists or raise the limit",
+        ),
+        (
+            ("--rejects", "{out}"),
+            "See {out} (--rejects) for the rows not sent: fix the rows it lists or raise the limit",
+        ),
+    ],
+)
+def test_the_cli_says_the_gate_in_its_own_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], advice: str
+) -> None:
+    """Before: "nothing sent: ... max_invalid=0 allows (0); nothing was sent. The exception's
+    .result is the dry-run result": a Python keyword, a Python attribute, said twice."""
+    path, out = tmp_path / "p.csv", tmp_path / "out.csv"
+    frame_with_invalid(3, 1).to_csv(path, index=False)
+    argv = ["identify", str(path), "--user-id", "id", "--dry-run", "--max-invalid", "0"]
+    argv += [word.format(out=out) for word in extra]
+    assert cli.main(argv) == cli.EXIT_QUALITY_GATE
+    err = capsys.readouterr().err
+    assert err == (
+        "pandas-cio identify: error: 1 of 3 rows are invalid, more than --max-invalid 0 "
+        f"allows (0); nothing was sent. {advice.format(out=out)}\n"
+    )
+    assert err.count("nothing") == 1
+    assert ".result" not in err and "max_invalid" not in err
+
+
+def test_the_cli_says_a_fraction_as_it_was_given_to_the_library(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--max-too-large 1% is a fraction; the message names the option, not the keyword."""
+    path = tmp_path / "p.csv"
+    frame = pd.DataFrame({"id": ["u1", "u2"], "blob": ["x" * 40_000, "y"]})
+    frame.to_csv(path, index=False)
+    argv = ["identify", str(path), "--user-id", "id", "--dry-run", "--max-too-large", "1%"]
+    argv.append("--no-journeys")  # the Journeys check would make the row invalid first
+    assert cli.main(argv) == cli.EXIT_QUALITY_GATE
+    err = capsys.readouterr().err
+    assert "1 of 2 rows are too_large, more than --max-too-large 0.01 allows (0)" in err
+    assert "max_too_large" not in err

@@ -372,3 +372,69 @@ def test_after_any_nights_journeys_holds_the_last_whole_export(
         people_now = {k: v["plan"] for k, v in fake.journeys.people.items()}
         assert people_now == expected
         assert sorted(ledger.keys("identify")) == sorted(f"user:{k}" for k in expected)
+
+
+def test_the_cli_says_the_mirror_guard_in_its_own_words(
+    fake: FakeCio,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Before: "nothing sent: mirror='delete' would delete ... mirror_max_deletes=0.25 ...;
+    nothing was sent or deleted. ... pass a larger mirror_max_deletes= (None for no limit)"."""
+    from pandas_cio import cli
+
+    monkeypatch.setenv("CIO_API_KEY", fake.api_key)
+    fake.reset()
+    ledger, source, out = tmp_path / "ledger.sqlite", tmp_path / "p.csv", tmp_path / "o.csv"
+    argv = ["identify", str(source), "--user-id", "id", "--ledger", str(ledger)]
+    argv += ["--base-url", fake.url]
+    people(*((f"u{i}", "a") for i in range(12))).to_csv(source, index=False)
+    assert cli.main(argv) == cli.EXIT_OK
+    people(("u1", "a")).to_csv(source, index=False)
+    capsys.readouterr()
+    status = cli.main([*argv, "--mirror", "delete", "--out", str(out)])
+    assert status == cli.EXIT_QUALITY_GATE
+    assert capsys.readouterr().err == (
+        "pandas-cio identify: error: --mirror delete would delete 11 of the 12 keys the "
+        "ledger holds, more than --mirror-max-deletes 0.25 allows (10); nothing was sent or "
+        "deleted. Check that the export is whole, or pass a larger --mirror-max-deletes "
+        f"(100% allows every deletion). See {out} (--out) for the dry-run result, the "
+        "planned deletions included\n"
+    )
+    assert pd.read_csv(out)["status"].tolist() == ["unchanged"] + ["dry_run"] * 11
+    pd.DataFrame({"id": [], "plan": []}).to_csv(source, index=False)
+    assert cli.main([*argv, "--mirror", "suppress"]) == cli.EXIT_QUALITY_GATE
+    err = capsys.readouterr().err
+    assert err == (
+        "pandas-cio identify: error: the frame has no row to send, and --mirror suppress would "
+        "delete all 12 keys the ledger holds; nothing was sent or deleted. An empty export is "
+        "taken for a broken one: to delete everyone, send the deletions yourself "
+        "(pandas-cio suppress)\n"
+    )
+    assert cli.main([*argv, "--mirror", "delete", "--mirror-max-deletes", "100%"]) == (
+        cli.EXIT_QUALITY_GATE
+    )
+    assert set(fake.journeys.people) == {f"u{i}" for i in range(12)}
+    people(("u1", "a")).to_csv(source, index=False)
+    assert cli.main([*argv, "--mirror", "delete", "--mirror-max-deletes", "100%"]) == cli.EXIT_OK
+    assert set(fake.journeys.people) == {"u1"}
+
+
+def test_the_library_says_the_guard_in_python_words_once(
+    client: pandas_cio.Client, tmp_path: Path
+) -> None:
+    """The exception names mirror_max_deletes= and says "nothing was sent" once."""
+    ledger = tmp_path / "ledger.sqlite"
+    people(*((f"u{i}", "a") for i in range(12))).cio.identify(
+        user_id="id", ledger=ledger, client=client
+    )
+    with pytest.raises(MirrorGuardError) as caught:
+        people(("u1", "a")).cio.identify(
+            user_id="id", ledger=ledger, mirror="delete", client=client
+        )
+    assert str(caught.value) == (
+        "mirror='delete' would delete 11 of the 12 keys the ledger holds, more than "
+        "mirror_max_deletes=0.25 allows (10); nothing was sent or deleted. Check that the "
+        "export is whole, or pass a larger mirror_max_deletes= (None for no limit)"
+    )

@@ -81,7 +81,9 @@ def test_relate_puts_relationship_attributes_in_traits(
         client=cio_client,
     )
     assert result["status"].tolist() == ["sent", "sent", "invalid"]
-    assert result.loc[2, "error"] == "needs a value in uid or anon"
+    assert result.loc[2, "error"] == (
+        "uid (user_id=) or anon (anonymous_id=): one of them needs a value"
+    )
     assert recorded(cio_fake, result) == [
         {
             "type": "group",

@@ -78,7 +78,7 @@ def test_ten_thousand_people(fake: FakeCio) -> None:
     counts = result["status"].value_counts()
     assert (counts["sent"], counts["invalid"], counts["too_large"]) == (9_998, 1, 1)
     assert result.index.equals(frame.index)
-    assert result.loc[17, "error"] == "needs a value in id"
+    assert result.loc[17, "error"] == "id (user_id=): is missing"
     assert result.loc[42, "error"].startswith("call is 40,")
     sent_ids = set(result.loc[result["status"] == "sent", "message_id"])
     assert len(fake.message_ids) == len(set(fake.message_ids)) == 9_998

@@ -271,7 +271,7 @@ def test_errors_raise_gives_polars_failures_by_row_position() -> None:
     failures = raised.value.failures
     assert isinstance(failures, pl.DataFrame)
     assert failures["row"].to_list() == [1, 3]
-    assert failures["error"].to_list() == ["needs a value in id"] * 2
+    assert failures["error"].to_list() == ["id (user_id=): is missing"] * 2
 
 
 def test_a_result_with_rows_of_its_own_keeps_their_labels() -> None:

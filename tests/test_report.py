@@ -72,7 +72,7 @@ def test_reasons_differing_only_in_sizes_are_grouped() -> None:
     texts = {r.text: (r.status, r.rows) for r in report.reasons}
     assert texts == {
         "call is N bytes; the service drops calls over 32,000": ("too_large", 2),
-        "needs a value in id": ("invalid", 1),
+        "id (user_id=): is missing": ("invalid", 1),
     }
 
 
