@@ -127,7 +127,19 @@ def line_frames(draw: st.DrawFn) -> pd.DataFrame:
         frame["price"] = price
         quantity = rng.integers(1, 5, n).astype(float)
         quantity[rng.random(n) < 0.2] = np.nan
-        frame["quantity"] = quantity if draw(st.booleans()) else rng.integers(1, 5, n)
+        frame["quantity"] = draw(
+            st.sampled_from(
+                [
+                    quantity,
+                    rng.integers(1, 5, n),
+                    pd.array(quantity, dtype="Float64").astype("Int64"),
+                    rng.random(n) < 0.5,  # booleans are not integers
+                    quantity / 2,  # halves are not integers either
+                ]
+            )
+        )
+        if draw(st.booleans()):
+            frame["sku"] = frame["sku"].astype("category")
     else:
         frame["sku"] = pd.Series(draw(st.lists(_SKU, min_size=n, max_size=n)), dtype=object)
         frame["price"] = pd.Series(draw(st.lists(_PRICE, min_size=n, max_size=n)), dtype=object)
