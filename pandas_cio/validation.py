@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Callable, Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any
 
@@ -264,9 +265,81 @@ class _FirstBadMember:
             and last[1].equals(series.index)
         ):
             return last[2]
-        codes = pd.Series([self._code(v) for v in cells], index=series.index, dtype="int64")
+        if _VOUCHED:
+            known = _VOUCHED.get
+            found = [known(id(v)) for v in cells]
+            values = [
+                self._code(v) if code is None else code
+                for v, code in zip(cells, found, strict=True)
+            ]
+        else:
+            values = [self._code(v) for v in cells]
+        codes = pd.Series(values, index=series.index, dtype="int64")
         self._last = (cells, series.index, codes)
         return codes
+
+
+# Arrays whose elements were checked column by column before they were built
+# (grouping.py): id of the list -> its _FirstBadMember code. An id is here only
+# while vouched_arrays runs, which holds the lists, so no other object can
+# have that id meanwhile. Plain ints: the collector never walks this dict.
+_VOUCHED: dict[int, int] = {}
+
+
+@contextmanager
+def vouched_arrays(arrays: Sequence[list[Any]], codes: np.ndarray) -> Iterator[None]:
+    """Let validation take each array's element check from ``codes`` while in the block.
+
+    Parameters
+    ----------
+    arrays : sequence of list
+        Arrays of objects, as built for an array-of-objects column.
+    codes : numpy.ndarray
+        For each array: -1 when every element is right, else the documented
+        position of the key of the first wrong member (first element first,
+        keys in element order), as :class:`_FirstBadMember` would find it.
+    """
+    ids = list(map(id, arrays))
+    _VOUCHED.update(zip(ids, codes.tolist(), strict=True))
+    try:
+        yield
+    finally:
+        for key in ids:
+            _VOUCHED.pop(key, None)
+        del arrays  # held until here, so the ids stayed theirs
+
+
+def member_failures(series: pd.Series, values: Sequence[Any], json_type: JsonType) -> np.ndarray:
+    """Which of a column's values would be a wrong member of an array element.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The column the values come from (its dtype decides the fast paths).
+    values : sequence
+        The column's JSON-ready values (``None`` where missing: a missing
+        member is left out of its element, so it is never wrong).
+    json_type : JsonType
+        The member's documented type.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True where :class:`_FirstBadMember` would find the member wrong.
+    """
+    dtype = series.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iu" and json_type in ("number", "integer"):
+        return np.zeros(len(values), dtype=bool)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and json_type == "number":
+        return np.zeros(len(values), dtype=bool)  # infinity was made missing
+    if _is_text_dtype(dtype) and json_type == "string":
+        return np.zeros(len(values), dtype=bool)
+    exact = _EXACT[json_type]
+    return np.fromiter(
+        (v is not None and type(v) not in exact and not _item_ok(json_type, v) for v in values),
+        dtype=bool,
+        count=len(values),
+    )
 
 
 def _not_code(first_bad: _FirstBadMember, code: int) -> SeriesCheck:
