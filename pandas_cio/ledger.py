@@ -69,7 +69,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from itertools import repeat
+from itertools import compress, repeat
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeAlias, runtime_checkable
@@ -460,14 +460,20 @@ class SqliteLedger:
 
     def delivered(self, operation: str, message_ids: Sequence[str]) -> set[str]:
         """Return those of ``message_ids`` recorded and flushed as delivered for ``operation``."""
-        packed = {_pack(m): m for m in message_ids}
         sql = "SELECT message_id FROM delivered WHERE op = ? AND message_id IN ({})"
+        if 32 not in map(len, message_ids):  # none can be a packed hex id: no per-id work
+            return {row[0] for row in self._select(sql, operation, list(message_ids))}
+        packed = {_pack(m): m for m in message_ids}
         return {packed[row[0]] for row in self._select(sql, operation, list(packed))}
 
     def latest(self, operation: str, keys: Sequence[str]) -> dict[str, str]:
         """Return the last flushed messageId of each of ``keys`` that has one."""
-        sql = "SELECT key, message_id FROM latest WHERE op = ? AND key IN ({})"
-        return {key: _unpack(value) for key, value in self._select(sql, operation, keys)}
+        # Packed hex ids are unpacked by SQLite (as _unpack does), so the rows
+        # go into the dict without a Python step per row.
+        sql = """SELECT key, CASE WHEN typeof(message_id) = 'blob'
+            THEN lower(hex(message_id)) ELSE message_id END
+            FROM latest WHERE op = ? AND key IN ({})"""
+        return dict(self._select(sql, operation, keys))
 
     def record(self, operation: str, entries: Sequence[LedgerEntry]) -> None:
         """Journal delivered calls in one transaction (see :meth:`Ledger.record`)."""
@@ -924,7 +930,7 @@ class LedgerRun:
                         go[i] = False
                     else:
                         sent_keys.add(seen)
-            self._sent_keys.update(h for h, g in zip(hashes, go.tolist(), strict=True) if g)
+            self._sent_keys.update(compress(hashes, go.tolist()))
             send[keyed] = go
             new[keyed] = go & absent
             if self.track_keys:
