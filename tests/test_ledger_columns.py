@@ -150,3 +150,21 @@ def test_a_custom_ledger_gets_entries_from_the_columns() -> None:
     _run_through(LedgerRun(store, "identify"), _people(["a", "b"], ["x", "y"]))
     assert [e.key for e in store.entries] == ["user:a", "user:b"]
     assert all(isinstance(e.message_id, str) and len(e.message_id) == 26 for e in store.entries)
+
+
+def test_latest_is_the_same_by_range_scan_or_by_probes() -> None:
+    """Dense, sparse and partly unknown key sets get exactly their own latest ids."""
+    from pandas_cio.ledger import LedgerEntry
+
+    with SqliteLedger(":memory:") as store:
+        keys = [f"user:{i:05d}" for i in range(3_000)]
+        store.record("identify", [LedgerEntry(f"m{i}", k) for i, k in enumerate(keys)])
+        store.flush()
+        for wanted in (
+            keys[:1_500],  # dense: one scan
+            keys[::2],  # every other: a scan of twice as many rows, filtered
+            keys[::3],  # sparse: the scan gives up and probes
+            [*keys[1_000:2_000], "user:00500x", "user:zzz"],  # with unknown keys
+        ):
+            expected = {k: f"m{keys.index(k)}" for k in wanted if k in set(keys)}
+            assert store.latest("identify", wanted) == expected
