@@ -755,9 +755,12 @@ def call_key(call: dict[str, Any]) -> str | None:
 class LedgerRun:
     """One send's use of a ledger: skip what it has, record what is confirmed.
 
-    Made by :func:`open_run`; the pipeline calls :meth:`changed` on the stream
-    of encoded calls, :meth:`record` for each confirmed batch and
-    :meth:`close` at the end. A ledger given as a path is opened on first use
+    Made by :func:`open_run`; the pipeline calls :meth:`changed_runs` on the
+    encoded slices (their positions, calls, messageIds and keys as columns:
+    one lookup per slice, unchanged rows dropped with masks, no call decoded
+    when the keys come from the frame's columns, see
+    :mod:`pandas_cio.ledger_keys`), :meth:`record` for each confirmed batch
+    and :meth:`close` at the end. A ledger given as a path is opened on first use
     and closed by :meth:`close`; a :class:`Ledger` object is left open.
 
     Parameters
@@ -769,13 +772,13 @@ class LedgerRun:
     full_refresh : bool
         Skip nothing (every row is sent), but still record.
     track_keys : bool
-        Keep the key of every call :meth:`changed` sees, sent or not, in
+        Keep the key of every call the run sees, sent or not, in
         :attr:`seen_keys` (mirror deletes need them).
 
     Attributes
     ----------
     new, changed, unchanged : int
-        Calls :meth:`changed` let through whose key (or, for events, whose
+        Calls let through whose key (or, for events, whose
         messageId) the ledger did not hold; let through because the key's
         last delivered call differs; skipped. The plan of a send
         (:mod:`pandas_cio.history`) reports them.
