@@ -944,7 +944,8 @@ class LedgerRun:
             new[~keyed] = ~delivered
         if keyed_keys:
             hashes = list(map(hash, keyed_keys))
-            previous = pd.Series(keyed_keys, dtype=object).map(latest).to_numpy(dtype=object)
+            previous = np.empty(len(keyed_keys), dtype=object)
+            previous[:] = list(map(latest.get, keyed_keys))
             absent = pd.isna(previous)
             same = previous == texts[keyed]
             if len(set(hashes)) == len(hashes):
