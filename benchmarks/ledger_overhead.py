@@ -3,7 +3,8 @@
 Two tables, both for ``identify`` over a deterministic people frame:
 
 1. The ledger's own work, stage by stage, without a network: looking up every
-   row before sending (parse the encoded call, read the SQLite file), and
+   row before sending (keys from the id column, one query per slice of
+   20,000 rows, masks to drop the unchanged ones), and
    recording every confirmed batch (one transaction each), for a first run into
    an empty ledger, a second run where nothing changed, and a run with 1% of
    the rows changed. Encoding the same rows is timed alongside, for scale. The
@@ -35,9 +36,10 @@ import numpy as np
 import pandas as pd
 
 import pandas_cio
-from pandas_cio.batching import pack
+from pandas_cio.batching import Calls, pack_runs
 from pandas_cio.encoding import Encoder
 from pandas_cio.ledger import LedgerRun, SqliteLedger
+from pandas_cio.ledger_keys import slice_keys
 from pandas_cio.operations import get_operation
 from pandas_cio.plan import make_plan
 from pandas_cio.results import ResultBuilder
@@ -45,7 +47,9 @@ from pandas_cio.results import ResultBuilder
 API_KEY = "bench-key"
 MB = 1024 * 1024
 CHANGED_SHARE = 0.01
+SLICE_ROWS = 20_000  # as pandas_cio.pipeline.DEFAULT_CHUNK_ROWS
 T = TypeVar("T")
+Run = tuple[np.ndarray, Calls, Any, list[str | None] | None]
 
 
 def people(rows: int, seed: int = 5) -> pd.DataFrame:
@@ -92,19 +96,24 @@ def timed(work: Callable[[], T]) -> tuple[T, Timing]:
     return value, Timing(time.perf_counter() - wall, time.process_time() - cpu)
 
 
-def encoded(frame: pd.DataFrame) -> tuple[list[tuple[int, bytes]], Timing]:
-    """Encode every row of the frame as identify calls; return (position, call) and seconds."""
+def encoded(frame: pd.DataFrame) -> tuple[list[Run], Timing]:
+    """Encode every row as identify calls, slice by slice, with each slice's ids and keys."""
     plan = make_plan(get_operation("identify"), frame, {"user_id": "user_id"}, None)
 
-    def work() -> list[tuple[int, bytes]]:
-        part = Encoder(plan).encode(frame, np.arange(len(frame)))
-        return list(zip(part.positions, part.calls, strict=True))
+    def work() -> list[Run]:
+        encoder, runs = Encoder(plan), []
+        for start in range(0, len(frame), SLICE_ROWS):
+            part = encoder.encode(frame, np.arange(start, min(len(frame), start + SLICE_ROWS)))
+            positions = np.asarray(part.positions, dtype=np.int64)
+            keys = slice_keys(plan, frame, positions)
+            runs.append((positions, Calls.of(part.calls), part.ids, keys))
+        return runs
 
     return timed(work)
 
 
-def ledger_pass(path: Path, calls: list[tuple[int, bytes]], rows: int) -> dict[str, Any]:
-    """One send's ledger work: look every call up, record each batch, flush at the end.
+def ledger_pass(path: Path, runs: list[Run], rows: int) -> dict[str, Any]:
+    """One send's ledger work: look every slice up, record each batch, flush at the end.
 
     Returns
     -------
@@ -115,8 +124,8 @@ def ledger_pass(path: Path, calls: list[tuple[int, bytes]], rows: int) -> dict[s
     builder = ResultBuilder(pd.RangeIndex(rows), "identify")
     sync = LedgerRun(str(path), "identify")
     try:
-        passed, lookup = timed(lambda: list(sync.changed(calls, builder)))
-        batches = list(pack(passed))
+        passed, lookup = timed(lambda: list(sync.changed_runs(iter(runs), builder)))
+        batches = list(pack_runs(iter(passed)))
 
         def record() -> None:
             for batch in batches:
@@ -129,7 +138,7 @@ def ledger_pass(path: Path, calls: list[tuple[int, bytes]], rows: int) -> dict[s
         "lookup": lookup,
         "record": write,
         "flush": flush,
-        "passed": len(passed),
+        "passed": sum(len(p) for p, _ in passed),
         "batches": len(batches),
     }
 

@@ -134,6 +134,30 @@ class Calls(Sequence[bytes]):
             return self._data[0:0]
         return self._data[self._bounds[0] : self._bounds[-1] - 1]
 
+    def take(self, keep: np.ndarray) -> Calls:
+        """The calls where the boolean mask ``keep`` is true, in order.
+
+        Runs of consecutive kept calls are copied as one piece each, so the
+        cost follows the number of runs (few when almost all or almost none
+        are kept), not the number of calls; all kept returns ``self``.
+        """
+        keep = np.asarray(keep, dtype=bool)
+        if len(keep) != len(self):
+            raise ValueError(f"the mask has {len(keep)} entries for {len(self)} calls")
+        if keep.all():
+            return self
+        edges = np.diff(np.concatenate(([0], keep.view(np.int8), [0])))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        bounds, data = self._bounds, self._data
+        data_out = b"".join(
+            data[bounds[a] : bounds[b]]
+            for a, b in zip(starts.tolist(), stops.tolist(), strict=True)
+        )
+        weights = np.diff(bounds)[keep]
+        out = np.zeros(len(weights) + 1, dtype=np.int64)
+        np.cumsum(weights, out=out[1:])
+        return Calls(data_out, out)
+
     def drop(self, indices: Sequence[int]) -> Calls:
         """A copy without the calls at ``indices``."""
         gone = set(indices)

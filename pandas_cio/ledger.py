@@ -69,13 +69,16 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import compress, repeat
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypeAlias, runtime_checkable
 
+import numpy as np
 import orjson
 import pandas as pd
 
+from .batching import Calls
 from .errors import LedgerError
 from .results import Status
 
@@ -110,6 +113,8 @@ LOOKUP_ROWS = 10_000
 # Values bound into one "IN (...)" list, when the build allows as many (old
 # builds allow 999): fewer, longer lists probe the index in fewer passes.
 _SQL_CHUNK = 10_000
+# Keys looked up at once from which a range scan may pay (SqliteLedger._range).
+_RANGE_KEYS = 1_000
 
 # Marks a SQLite file as a pandas_cio ledger (PRAGMA application_id), so a
 # typo'd path to some other database is refused instead of written into.
@@ -457,34 +462,78 @@ class SqliteLedger:
 
     def delivered(self, operation: str, message_ids: Sequence[str]) -> set[str]:
         """Return those of ``message_ids`` recorded and flushed as delivered for ``operation``."""
-        packed = {_pack(m): m for m in message_ids}
         sql = "SELECT message_id FROM delivered WHERE op = ? AND message_id IN ({})"
+        if 32 not in map(len, message_ids):  # none can be a packed hex id: no per-id work
+            return {row[0] for row in self._select(sql, operation, list(message_ids))}
+        packed = {_pack(m): m for m in message_ids}
         return {packed[row[0]] for row in self._select(sql, operation, list(packed))}
 
     def latest(self, operation: str, keys: Sequence[str]) -> dict[str, str]:
         """Return the last flushed messageId of each of ``keys`` that has one."""
-        sql = "SELECT key, message_id FROM latest WHERE op = ? AND key IN ({})"
-        return {key: _unpack(value) for key, value in self._select(sql, operation, keys)}
+        # Packed hex ids are unpacked by SQLite (as _unpack does), so the rows
+        # go into the dict without a Python step per row.
+        columns = """SELECT key, CASE WHEN typeof(message_id) = 'blob'
+            THEN lower(hex(message_id)) ELSE message_id END FROM latest"""
+        if len(keys) >= _RANGE_KEYS:
+            found = self._range(columns, operation, keys)
+            if found is not None:
+                return found
+        return dict(self._select(columns + " WHERE op = ? AND key IN ({})", operation, keys))
+
+    def _range(self, columns: str, operation: str, keys: Sequence[str]) -> dict[str, str] | None:
+        """Look ``keys`` up with one scan of their range, when it holds few other keys.
+
+        A slice of a frame in key order covers a dense range of the index:
+        reading it in order costs far less than probing it once per key. The
+        scan stops after twice as many rows as keys; then None (probe instead).
+        """
+        most = 2 * len(keys)
+        sql = columns + " WHERE op = ? AND key BETWEEN ? AND ? LIMIT ?"
+        with self._lock:
+            conn = self._connection()
+            try:
+                code = self._operation(conn, operation, create=False)
+                if code is None:
+                    return {}
+                # Python orders str by code point and SQLite by UTF-8 bytes: the same order.
+                rows = conn.execute(sql, (code, min(keys), max(keys), most + 1)).fetchall()
+            except sqlite3.Error as exc:
+                raise self._error("read", exc) from exc
+        if len(rows) > most:
+            return None
+        held = dict(rows)
+        if len(held) == len(keys):
+            return held
+        return {key: held[key] for key in keys if key in held}
 
     def record(self, operation: str, entries: Sequence[LedgerEntry]) -> None:
         """Journal delivered calls in one transaction (see :meth:`Ledger.record`)."""
         if not entries:
             return
+        self.record_columns(operation, [e.message_id for e in entries], [e.key for e in entries])
+
+    def record_columns(
+        self, operation: str, message_ids: Sequence[str], keys: Sequence[str | None]
+    ) -> None:
+        """:meth:`record` for entries given as two aligned columns (no tuple per entry)."""
+        if not message_ids:
+            return
         now = int(time.time())
+        # Only 32-character ids may be the library's older hex ids (packed to
+        # 16 bytes); the ULIDs it makes now are 26 and stored as they are.
+        packed = map(_pack, message_ids) if 32 in map(len, message_ids) else iter(message_ids)
         with self._lock:
             conn = self._connection()
             try:
                 with _transaction(conn):
                     code = self._operation(conn, operation, create=True)
-                    conn.executemany(
-                        "INSERT INTO journal VALUES (?, ?, ?, ?)",
-                        [(code, _pack(e.message_id), e.key, now) for e in entries],
-                    )
+                    rows = zip(repeat(code), packed, keys, repeat(now))
+                    conn.executemany("INSERT INTO journal VALUES (?, ?, ?, ?)", rows)
             except sqlite3.Error as exc:
                 raise self._error("write", exc) from exc
             if code is not None:
                 self._operations[operation] = code
-            self._journaled += len(entries)
+            self._journaled += len(message_ids)
             if self._journaled > MERGE_ROWS:
                 self._merge(conn)
 
@@ -706,9 +755,12 @@ def call_key(call: dict[str, Any]) -> str | None:
 class LedgerRun:
     """One send's use of a ledger: skip what it has, record what is confirmed.
 
-    Made by :func:`open_run`; the pipeline calls :meth:`changed` on the stream
-    of encoded calls, :meth:`record` for each confirmed batch and
-    :meth:`close` at the end. A ledger given as a path is opened on first use
+    Made by :func:`open_run`; the pipeline calls :meth:`changed_runs` on the
+    encoded slices (their positions, calls, messageIds and keys as columns:
+    one lookup per slice, unchanged rows dropped with masks, no call decoded
+    when the keys come from the frame's columns, see
+    :mod:`pandas_cio.ledger_keys`), :meth:`record` for each confirmed batch
+    and :meth:`close` at the end. A ledger given as a path is opened on first use
     and closed by :meth:`close`; a :class:`Ledger` object is left open.
 
     Parameters
@@ -720,13 +772,13 @@ class LedgerRun:
     full_refresh : bool
         Skip nothing (every row is sent), but still record.
     track_keys : bool
-        Keep the key of every call :meth:`changed` sees, sent or not, in
+        Keep the key of every call the run sees, sent or not, in
         :attr:`seen_keys` (mirror deletes need them).
 
     Attributes
     ----------
     new, changed, unchanged : int
-        Calls :meth:`changed` let through whose key (or, for events, whose
+        Calls let through whose key (or, for events, whose
         messageId) the ledger did not hold; let through because the key's
         last delivered call differs; skipped. The plan of a send
         (:mod:`pandas_cio.history`) reports them.
@@ -754,11 +806,8 @@ class LedgerRun:
         self.full_refresh = full_refresh
         self.unrecorded = 0
         self._owned: SqliteLedger | None = None
-        # Position -> (messageId, key) of each call let through and not yet recorded.
-        # (Two dicts of strings rather than one of tuples: a million tracked
-        # tuples would make the garbage collector walk the heap again and again.)
-        self._pending_ids: dict[int, str] = {}
-        self._pending_keys: dict[int, str] = {}
+        # The calls let through and not yet recorded, run by run.
+        self._pending: list[_Pending] = []
         # hash() of the keys sent in this run: a later row of the same key is
         # never skipped, since the service will then hold the earlier row's
         # content. A hash collision only costs a send, never a skip.
@@ -798,6 +847,9 @@ class LedgerRun:
     ) -> Iterator[tuple[int, bytes]]:
         """Pass through the calls to send; mark the others ``unchanged`` in ``builder``.
 
+        The pairs form of :meth:`changed_runs`: each call is decoded to read
+        its messageId and key.
+
         Parameters
         ----------
         calls : iterable of (int, bytes)
@@ -816,71 +868,127 @@ class LedgerRun:
         for item in calls:
             chunk.append(item)
             if len(chunk) >= LOOKUP_ROWS:
-                yield from self._filter(chunk, builder)
+                yield from self._pairs(chunk, builder)
                 chunk = []
         if chunk:
-            yield from self._filter(chunk, builder)
+            yield from self._pairs(chunk, builder)
 
-    def _filter(
+    def _pairs(
         self, chunk: list[tuple[int, bytes]], builder: ResultBuilder
     ) -> Iterator[tuple[int, bytes]]:
-        # The hot loop of a send with a ledger: one parse per call, one pass to
-        # decide, names bound locally.
-        loads, keyers = orjson.loads, _KEYS
-        ids: list[str] = []
-        keys: list[str | None] = []
-        for _, call in chunk:
-            decoded = loads(call)
-            keyer = keyers.get(decoded["type"])
-            ids.append(decoded["messageId"])
-            keys.append(keyer(decoded) if keyer is not None else None)
-        latest, done = self._lookup(ids, keys)
-        sent_keys, pending_ids, pending_keys = (
-            self._sent_keys,
-            self._pending_ids,
-            self._pending_keys,
-        )
-        passed: list[tuple[int, bytes]] = []
-        skipped: list[int] = []
-        skipped_bytes = 0
-        new = 0
-        for item, message_id, key in zip(chunk, ids, keys, strict=True):
-            position, call = item
-            if key is None:
-                unchanged = message_id in done
-                new += not unchanged
-            else:
-                seen = hash(key)
-                previous = latest.get(key)
-                unchanged = seen not in sent_keys and previous == message_id
-                if not unchanged:
-                    sent_keys.add(seen)
-                    new += previous is None
-            if unchanged:
-                skipped.append(position)
-                skipped_bytes += len(call)
-            else:
-                pending_ids[position] = message_id
-                if key is not None:
-                    pending_keys[position] = key
-                passed.append(item)
-        if self.track_keys:
-            self.seen_keys.update(k for k in keys if k is not None)
-        self.new += new
-        self.changed_count += len(passed) - new
-        self.unchanged += len(skipped)
-        if skipped:
-            builder.mark(skipped, Status.UNCHANGED)
-            builder.stats.calls -= len(skipped)
-            builder.stats.call_bytes -= skipped_bytes
-        yield from passed
+        positions = np.fromiter((p for p, _ in chunk), dtype=np.int64, count=len(chunk))
+        calls = Calls.of([c for _, c in chunk])
+        decoded = [orjson.loads(c) for c in calls]
+        ids = [d["messageId"] for d in decoded]
+        keys = [call_key(d) for d in decoded]
+        kept, sent = self.filter_run(positions, calls, ids, keys, builder)
+        yield from zip(kept.tolist(), sent, strict=True)
 
-    def _lookup(self, ids: list[str], keys: list[str | None]) -> tuple[dict[str, str], set[str]]:
-        """Ask the ledger about a chunk: latest messageId per key, delivered unkeyed ids."""
+    def changed_runs(
+        self,
+        runs: Iterable[tuple[np.ndarray, Calls, Any, list[str | None] | None]],
+        builder: ResultBuilder,
+    ) -> Iterator[tuple[np.ndarray, Calls]]:
+        """Pass through the runs of calls to send; mark the others ``unchanged``.
+
+        Parameters
+        ----------
+        runs : iterable of (numpy.ndarray, Calls, ids, keys)
+            Per encoded slice: frame positions, their calls, their messageIds
+            (an ``S26`` array or a list of str) and their keys (a list of str
+            or None per call, see :func:`call_key`), or None for the keys when
+            only the calls tell them (each call is then decoded).
+        builder : ResultBuilder
+            As for :meth:`changed`.
+
+        Yields
+        ------
+        (numpy.ndarray, Calls)
+            Per run, the positions and calls that are not known to be delivered.
+        """
+        for positions, calls, ids, keys in runs:
+            if keys is None:
+                keys = [call_key(orjson.loads(c)) for c in calls]
+            yield self.filter_run(positions, calls, ids, keys, builder)
+
+    def filter_run(
+        self,
+        positions: np.ndarray,
+        calls: Calls,
+        ids: Any,
+        keys: list[str | None],
+        builder: ResultBuilder,
+    ) -> tuple[np.ndarray, Calls]:
+        """Decide one run of calls with one lookup and array masks; see :meth:`changed_runs`."""
+        positions = np.asarray(positions, dtype=np.int64)
+        rows = len(positions)
+        if rows == 0:
+            return positions, calls
+        texts = np.asarray(
+            ids.astype("U").tolist()
+            if isinstance(ids, np.ndarray) and ids.dtype.kind == "S"
+            else list(ids),
+            dtype=object,
+        )
+        key_array = np.empty(rows, dtype=object)
+        key_array[:] = keys
+        keyed = pd.notna(key_array)
+        send = np.ones(rows, dtype=bool)
+        new = np.zeros(rows, dtype=bool)
+        keyed_keys: list[str] = key_array[keyed].tolist()
+        unkeyed_ids: list[str] = texts[~keyed].tolist()
+        latest, done = self._lookup(keyed_keys, unkeyed_ids)
+        if unkeyed_ids:
+            delivered = pd.Series(unkeyed_ids, dtype=object).isin(done).to_numpy()
+            send[~keyed] = ~delivered
+            new[~keyed] = ~delivered
+        if keyed_keys:
+            hashes = list(map(hash, keyed_keys))
+            previous = np.empty(len(keyed_keys), dtype=object)
+            previous[:] = list(map(latest.get, keyed_keys))
+            absent = pd.isna(previous)
+            same = previous == texts[keyed]
+            if len(set(hashes)) == len(hashes):
+                # Each key once in the run: only keys sent earlier in this send
+                # are never skipped (the service then holds the earlier row).
+                hit = self._sent_keys.intersection(hashes)
+                if hit:
+                    same &= ~pd.Series(hashes).isin(hit).to_numpy()
+                go = ~same
+            else:
+                # A key repeats within the run: decide in order, as each
+                # earlier row of the key that is sent blocks the later ones.
+                go = np.ones(len(hashes), dtype=bool)
+                sent_keys = self._sent_keys
+                for i, (seen, unchanged) in enumerate(zip(hashes, same.tolist(), strict=True)):
+                    if unchanged and seen not in sent_keys:
+                        go[i] = False
+                    else:
+                        sent_keys.add(seen)
+            self._sent_keys.update(compress(hashes, go.tolist()))
+            send[keyed] = go
+            new[keyed] = go & absent
+            if self.track_keys:
+                self.seen_keys.update(keyed_keys)
+        passed = int(send.sum())
+        fresh = int(new.sum())
+        self.new += fresh
+        self.changed_count += passed - fresh
+        self.unchanged += rows - passed
+        if passed < rows:
+            skipped = ~send
+            builder.mark(positions[skipped], Status.UNCHANGED)
+            builder.stats.calls -= rows - passed
+            builder.stats.call_bytes -= int(calls.sizes()[skipped].sum())
+        if passed:
+            self._pending.append(_Pending(positions[send], texts[send], key_array[send]))
+        return positions[send], calls.take(send)
+
+    def _lookup(self, keyed: list[str], unkeyed: list[str]) -> tuple[dict[str, str], set[str]]:
+        """Ask the ledger about a run: latest messageId per key, delivered unkeyed ids."""
         if self.full_refresh:
             return {}, set()
-        keyed = list(dict.fromkeys(k for k in keys if k is not None))
-        unkeyed = [m for m, k in zip(ids, keys, strict=True) if k is None]
+        keyed = list(dict.fromkeys(keyed))
         try:
             latest = self.store.latest(self.operation, keyed) if keyed else {}
             done = self.store.delivered(self.operation, unkeyed) if unkeyed else set()
@@ -896,15 +1004,35 @@ class LedgerRun:
         A failure to write is logged and the send goes on: those rows were
         delivered, and the next run sends them again with the same messageIds.
         """
-        ids, keys = self._pending_ids, self._pending_keys
-        entries = [LedgerEntry(ids.pop(p), keys.pop(p, None)) for p in positions if p in ids]
-        if not entries:
+        wanted = np.fromiter(positions, dtype=np.int64)
+        if not len(wanted) or not self._pending:
             return
+        ids = np.empty(len(wanted), dtype=object)
+        keys = np.empty(len(wanted), dtype=object)
+        found = np.zeros(len(wanted), dtype=bool)
+        low, high = int(wanted.min()), int(wanted.max())
+        for part in self._pending:
+            if part.high < low or part.low > high:
+                continue
+            where, hit = part.take(wanted)
+            ids[hit] = part.ids[where]
+            keys[hit] = part.keys[where]
+            found |= hit
+        self._pending = [p for p in self._pending if p.left]
+        if not found.any():
+            return
+        id_list: list[str] = ids[found].tolist()
+        key_list: list[str | None] = keys[found].tolist()
         try:
-            self.store.record(self.operation, entries)
+            store = self.store
+            # The columns straight in, unless a subclass changed what record() does.
+            if isinstance(store, SqliteLedger) and type(store).record is SqliteLedger.record:
+                store.record_columns(self.operation, id_list, key_list)
+            else:
+                store.record(self.operation, list(map(LedgerEntry, id_list, key_list)))
         except (LedgerError, sqlite3.Error, OSError) as exc:
             # The store's own failure: the rows were delivered, so the send goes on.
-            self.unrecorded += len(entries)
+            self.unrecorded += len(id_list)
             logger.warning(
                 "%s; %d delivered rows are not in the ledger and will be sent again "
                 "by the next run (same messageIds, so the service drops them)",
@@ -914,6 +1042,33 @@ class LedgerRun:
         except Exception as exc:
             # Outside the protocol's contract: the store's state is unknown, so stop.
             raise _foreign("record deliveries in", exc) from exc
+
+
+class _Pending:
+    """The calls of one run that were let through and are not yet recorded.
+
+    Arrays rather than per-row objects: a million tracked tuples would make
+    the garbage collector walk the heap again and again.
+    """
+
+    __slots__ = ("high", "ids", "keys", "left", "low", "positions", "waiting")
+
+    def __init__(self, positions: np.ndarray, ids: np.ndarray, keys: np.ndarray) -> None:
+        order = np.argsort(positions, kind="stable")
+        self.positions, self.ids, self.keys = positions[order], ids[order], keys[order]
+        self.waiting = np.ones(len(positions), dtype=bool)
+        self.left = len(positions)
+        self.low, self.high = int(self.positions[0]), int(self.positions[-1])
+
+    def take(self, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mark the waiting calls at ``wanted``; return their indices and the hits."""
+        where = np.searchsorted(self.positions, wanted)
+        np.minimum(where, len(self.positions) - 1, out=where)
+        hit = (self.positions[where] == wanted) & self.waiting[where]
+        where = where[hit]
+        self.waiting[where] = False
+        self.left -= len(where)
+        return where, hit
 
 
 def _foreign(action: str, exc: Exception) -> LedgerError:

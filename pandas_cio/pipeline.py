@@ -16,7 +16,7 @@ from typing import Any, Literal, TypedDict, cast
 import numpy as np
 import pandas as pd
 
-from .batching import MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch, Calls, pack, pack_runs
+from .batching import MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch, Calls, pack_runs
 from .client import Client
 from .encoding import Encoder
 from .errors import (
@@ -34,6 +34,7 @@ from .errors import (
 from .gates import Gates, Limit
 from .history import fingerprint, record_run, run_record
 from .ledger import LedgerArg, LedgerRun, MirrorLedger, open_run
+from .ledger_keys import slice_keys
 from .mirror import DEFAULT_MAX_DELETES, Mirror, label, mirror_for
 from .operations import Operation, get_operation
 from .plan import CallPlan, Missing, PayloadSpec, make_plan
@@ -98,8 +99,11 @@ def _encoded_runs(
     builder: ResultBuilder,
     max_call_bytes: int,
     chunk_rows: int,
-) -> Iterator[tuple[np.ndarray, Calls]]:
-    """Encode valid rows slice by slice; mark invalid and too-large rows on the way."""
+) -> Iterator[tuple[np.ndarray, Calls, Any]]:
+    """Encode valid rows slice by slice; mark invalid and too-large rows on the way.
+
+    Yields each slice's positions, calls and messageIds (``EncodedSlice.ids``).
+    """
     stats = builder.stats
     for start, stop in _slices(len(positions), chunk_rows):
         part = encoder.encode(frame, positions[start:stop])
@@ -108,6 +112,7 @@ def _encoded_runs(
         builder.message_id[part.positions] = part.ids
         kept = np.asarray(part.positions, dtype=np.int64)
         calls = Calls.of(part.calls)
+        ids = part.ids
         sizes = calls.sizes()
         big = np.flatnonzero(sizes > max_call_bytes)
         for i in big.tolist():
@@ -119,9 +124,14 @@ def _encoded_runs(
         if len(big):
             calls = calls.drop(big.tolist())
             kept, sizes = np.delete(kept, big), np.delete(sizes, big)
+            ids = (
+                np.delete(ids, big)
+                if isinstance(ids, np.ndarray)
+                else np.delete(np.asarray(ids, dtype=object), big).tolist()
+            )
         stats.calls += len(calls)
         stats.call_bytes += int(sizes.sum())
-        yield kept, calls
+        yield kept, calls, ids
 
 
 def _slices(rows: int, chunk_rows: int) -> Iterator[tuple[int, int]]:
@@ -138,9 +148,17 @@ def _slices(rows: int, chunk_rows: int) -> Iterator[tuple[int, int]]:
         size = min(chunk_rows, 2 * size)
 
 
-def _pairs(runs: Iterator[tuple[np.ndarray, Calls]]) -> Iterator[tuple[int, bytes]]:
-    for positions, calls in runs:
-        yield from zip(positions.tolist(), calls, strict=True)
+def _plain(runs: Iterator[tuple[np.ndarray, Calls, Any]]) -> Iterator[tuple[np.ndarray, Calls]]:
+    for positions, calls, _ in runs:
+        yield positions, calls
+
+
+def _keyed(
+    runs: Iterator[tuple[np.ndarray, Calls, Any]], plan: CallPlan, frame: pd.DataFrame
+) -> Iterator[tuple[np.ndarray, Calls, Any, list[str | None] | None]]:
+    """Each slice with its ledger keys, from the plan's columns when they tell them."""
+    for positions, calls, ids in runs:
+        yield positions, calls, ids, slice_keys(plan, frame, positions)
 
 
 def _counted(batches: Iterator[Batch], builder: ResultBuilder) -> Iterator[Batch]:
@@ -433,8 +451,10 @@ class _Send:
             # They decide before any request, so every row is validated,
             # encoded and looked up first (inside the try below: a ledger
             # failure, Ctrl-C or SIGTERM here ends the send as it would later).
-            pairs = sync.changed(_pairs(runs), builder) if sync is not None else _pairs(runs)
-            pending = list(pairs)
+            if sync is not None:
+                pending = list(sync.changed_runs(_keyed(runs, plan, frame), builder))
+            else:
+                pending = list(_plain(runs))
             if self.mirrored is not None:
                 assert sync is not None
                 deletions.extend(self._deletions(plan, builder, sync))
@@ -451,15 +471,16 @@ class _Send:
                     raise MirrorGuardError(
                         refusal, self._dry(builder, pending, max_body, deletions, refusal)
                     )
-            return _counted(pack(iter(pending), max_batch_bytes=max_body), builder)
+            return _counted(pack_runs(iter(pending), max_batch_bytes=max_body), builder)
 
         def streamed() -> Iterator[Batch]:
             """Every batch, encoded and looked up while the earlier ones are sent."""
+            # Bodies are cut from each slice's buffer with arrays; a ledger
+            # takes the slice's ids and keys as columns and drops unchanged rows.
             if sync is not None:
-                calls = sync.changed(_pairs(runs), builder)
-                return _counted(pack(calls, max_batch_bytes=max_body), builder)
-            # Without a ledger, bodies are cut from each slice's buffer with arrays.
-            return _counted(pack_runs(runs, max_batch_bytes=max_body), builder)
+                kept = sync.changed_runs(_keyed(runs, plan, frame), builder)
+                return _counted(pack_runs(kept, max_batch_bytes=max_body), builder)
+            return _counted(pack_runs(_plain(runs), max_batch_bytes=max_body), builder)
 
         try:
             with sigterm_raises(), Progress(len(valid), self.progress, f"cio.{op.name}") as bar:
@@ -543,13 +564,13 @@ class _Send:
     def _dry(
         self,
         builder: ResultBuilder,
-        pending: list[tuple[int, bytes]],
+        pending: list[tuple[np.ndarray, Calls]],
         max_body: int,
         deletions: list[str],
         refusal: str,
     ) -> pd.DataFrame:
         """The dry-run result of a send a gate or the guard stopped."""
-        for batch in pack(iter(pending), max_batch_bytes=max_body):
+        for batch in pack_runs(iter(pending), max_batch_bytes=max_body):
             builder.mark(
                 np.asarray(batch.positions, dtype=np.int64), Status.DRY_RUN, batch=batch.number
             )

@@ -99,10 +99,10 @@ def client_for(fake: FakeCio, **options: Any) -> Client:
 
 
 def test_ledger_lookup_failing_mid_send_keeps_every_status(fake: FakeCio) -> None:
-    """The third lookup fails after 20,000 rows went: LedgerSendError, delivered rows sent."""
+    """The fourth lookup (one a slice: 2,000, 4,000, 8,000 rows before) fails: LedgerSendError."""
     frame = frame_of(30_000)
     with client_for(fake) as client, pytest.raises(pandas_cio.LedgerSendError) as info:
-        frame.cio.identify(user_id="id", client=client, ledger=BrokenLedger(fail_lookup=3))
+        frame.cio.identify(user_id="id", client=client, ledger=BrokenLedger(fail_lookup=4))
     error = info.value
     assert isinstance(error, pandas_cio.LedgerError) and isinstance(error, pandas_cio.SendError)
     assert "disk I/O error" in str(error)
@@ -298,7 +298,7 @@ def test_cli_ledger_failure_mid_send_writes_out_and_exits_3(
 
     def failing_latest(self: SqliteLedger, operation: str, keys: Sequence[str]) -> dict[str, str]:
         lookups["n"] += 1
-        if lookups["n"] == 3:
+        if lookups["n"] == 4:  # one lookup a slice: after 14,000 rows
             raise pandas_cio.LedgerError("cannot read the ledger: database disk image is malformed")
         return original(self, operation, keys)
 
