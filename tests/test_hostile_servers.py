@@ -504,9 +504,11 @@ def test_consecutive_failed_batches_open_the_circuit() -> None:
     breaker = Breaker(failed_batches=3, probe_after=None)
     with Client(KEY, base_url=url, retry=0, workers=1, breaker=breaker) as client:
         seen, reason = drain(client, many_batches(20_000))
-    assert reason is not None and "3 batches in a row failed" in reason
-    # The three, and at most the one batch already in the worker's hands.
+    # The three, and at most the one batch already in the worker's hands (which can
+    # fail in the same tick, and then counts in the reason).
     assert 3 <= len(seen) <= 4 and {d.attempts for _, d in seen} == {1}
+    assert reason is not None
+    assert "3 batches in a row failed" in reason or "4 batches in a row failed" in reason
     assert all(d.unavailable and not d.ok for _, d in seen)
 
 
@@ -572,9 +574,12 @@ def test_the_breaker_reason_says_not_sent_once() -> None:
     result = info.value.result
     unsent = result.loc[result["attempts"] == 0, "error"]
     assert len(unsent) > 0
-    assert set(unsent) == {
-        "not sent: the service looked down, so the send stopped (2 batches in a row failed "
-        f"after all their retries). {RESUME}"
+    # Two open the circuit; a third already in the worker's hands may fail in the same tick.
+    assert unsent.nunique() == 1
+    assert unsent.iloc[0] in {
+        f"not sent: the service looked down, so the send stopped ({n} batches in a row "
+        f"failed after all their retries). {RESUME}"
+        for n in (2, 3)
     }
 
 
