@@ -134,8 +134,31 @@ _PATH = re.compile(r"(?:/[A-Za-z0-9._~-]*)*")
 _FIX = "give it as https://host[:port]/path, like https://cdp.customer.io/v1"
 
 
-def _refuse(problem: str, name: str = "base_url") -> ConfigurationError:
-    return ConfigurationError(f"refusing {name}=: {problem}; {_FIX}")
+def _shown(url: object) -> str:
+    """The URL as the user typed it, safe to show: secrets masked, odd characters escaped.
+
+    Everything between the scheme and the last ``@`` is user info (possibly
+    ``user:password``) and becomes ``***``; a query or fragment, where tokens
+    travel, keeps only its ``?``/``#``. ``repr`` escapes control characters,
+    whitespace and backslashes, so the bad character is visible.
+    """
+    if not isinstance(url, str):
+        return f"<{type(url).__name__}>"
+    start = url.find("://") + 3 if "://" in url else 0
+    at = url.rfind("@")
+    hidden = ""
+    if at >= start:
+        url = f"{url[:start]}***{url[at:]}"
+        hidden = " (the part before '@' is hidden as ***: it may hold credentials)"
+    for mark in "?#":
+        cut = url.find(mark, start)
+        if cut >= 0 and url[cut + 1 :]:
+            url = f"{url[: cut + 1]}***"
+    return repr(url) + hidden
+
+
+def _refuse(problem: str, name: str, url: object) -> ConfigurationError:
+    return ConfigurationError(f"refusing {name}={_shown(url)}: {problem}; {_FIX}")
 
 
 def check_base_url(url: str, *, name: str = "base_url") -> str:
@@ -144,8 +167,9 @@ def check_base_url(url: str, *, name: str = "base_url") -> str:
     The URL is read with the parser the transport itself uses
     (:func:`urllib3.util.parse_url`), and must be a plain
     ``https://host[:port]/path``; plain ``http://`` is allowed only for
-    loopback hosts (the local fake service). The error never repeats the URL,
-    which could hold a password.
+    loopback hosts (the local fake service). The error shows the URL with
+    its user info (which could hold a password) and any query or fragment
+    masked, and control characters and whitespace escaped.
 
     Parameters
     ----------
@@ -168,9 +192,9 @@ def check_base_url(url: str, *, name: str = "base_url") -> str:
         plain http to a host that is not loopback.
     """
     if not isinstance(url, str) or not url:
-        raise _refuse("it must be a non-empty string", name)
+        raise _refuse("it must be a non-empty string", name, url)
     if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in url):
-        raise _refuse("it holds whitespace or a control character", name)
+        raise _refuse("it holds whitespace or a control character", name, url)
     for char, what in (
         ("\\", "a backslash"),
         ("@", "user info ('@')"),
@@ -179,18 +203,19 @@ def check_base_url(url: str, *, name: str = "base_url") -> str:
         ("%", "a percent-escape"),
     ):
         if char in url:
-            raise _refuse(f"it holds {what}", name)
+            raise _refuse(f"it holds {what}", name, url)
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in ("https", "http"):
         raise _refuse(
             "the scheme must be https:// (plain http:// only for loopback), "
             f"not {scheme or 'missing'}",
             name,
+            url,
         )
     try:
         parts = parse_url(url)
     except LocationParseError:
-        raise _refuse("it cannot be parsed", name) from None
+        raise _refuse("it cannot be parsed", name, url) from None
     host = parts.host or ""
     if (
         not _HOST.fullmatch(host)
@@ -198,19 +223,19 @@ def check_base_url(url: str, *, name: str = "base_url") -> str:
         or parts.query is not None
         or parts.fragment is not None
     ):
-        raise _refuse("the host is not a plain name or address", name)
+        raise _refuse("the host is not a plain name or address", name, url)
     if parts.port is not None and not 0 < parts.port < 65536:
-        raise _refuse("the port must be in 1..65535", name)
+        raise _refuse("the port must be in 1..65535", name, url)
     if not _PATH.fullmatch(parts.path or ""):
-        raise _refuse("the path may hold only letters, digits and . _ ~ - /", name)
+        raise _refuse("the path may hold only letters, digits and . _ ~ - /", name, url)
     # Belt and braces: the standard library must agree on the host.
     if (urlsplit(url).hostname or "") != host.lower().strip("[]") and (
         urlsplit(url).hostname or ""
     ) != host.lower():
-        raise _refuse("parsers disagree about its host", name)
+        raise _refuse("parsers disagree about its host", name, url)
     if scheme == "http" and not _is_loopback(host):
         raise ConfigurationError(
-            f"refusing {name}=http://{host}: the API key would travel in clear text; "
+            f"refusing {name}={_shown(url)}: the API key would travel in clear text; "
             "use https:// (plain http:// is only for loopback hosts, such as the local fake)"
         )
     return url.rstrip("/")

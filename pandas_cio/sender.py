@@ -295,9 +295,16 @@ class _Send:
         if probe is not None:
             answer = f"HTTP {probe.status}" if probe.status else "no answer"
             probed = f"; a probe {self.circuit.breaker.probe_after:g} s later failed too, {answer}"
+        # The reason says why, not what became of the rows: the pipeline puts the
+        # rows' "not sent: " before it, as for every other way a send ends early.
+        # The count adds nothing when it is zero or when ``why`` already gives it.
+        counted = ""
+        if failed and not why.startswith(f"{failed} batches in a row"):
+            counted = (
+                f"; {failed} batch{'es' if failed != 1 else ''} failed after all their retries"
+            )
         return (
-            f"not sent: the service looked down, so the send stopped ({why}; {failed} "
-            f"batch{'es' if failed != 1 else ''} failed after all their retries{probed}). "
+            f"the service looked down, so the send stopped ({why}{counted}{probed}). "
             "To resume, re-send the rows whose status is not 'sent' (same messageIds, so rows "
             "that did arrive are not duplicated), or re-run with the same ledger="
         )

@@ -112,3 +112,53 @@ def test_ca_bundle_and_proxies_are_explicit() -> None:
         assert c._session.trust_env is False
     with Client("k") as plain:
         assert plain._session.verify is True
+
+
+_FIX_TEXT = "give it as https://host[:port]/path, like https://cdp.customer.io/v1"
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "https://cdp.customer.io\\.evil.example/v1",
+            "refusing base_url='https://cdp.customer.io\\\\.evil.example/v1': it holds a "
+            f"backslash; {_FIX_TEXT}",
+        ),
+        (
+            "https://cdp.customer.io/v1\n",
+            "refusing base_url='https://cdp.customer.io/v1\\n': it holds whitespace or a "
+            f"control character; {_FIX_TEXT}",
+        ),
+        (
+            "https://bob:hunter2@cdp.customer.io/v1",
+            "refusing base_url='https://***@cdp.customer.io/v1' (the part before '@' is hidden "
+            f"as ***: it may hold credentials): it holds user info ('@'); {_FIX_TEXT}",
+        ),
+        (
+            "http://evil.example\\@127.0.0.1/v1",
+            "refusing base_url='http://***@127.0.0.1/v1' (the part before '@' is hidden as ***: "
+            f"it may hold credentials): it holds a backslash; {_FIX_TEXT}",
+        ),
+        (
+            "https://cdp.customer.io/v1?token=s3cret",
+            f"refusing base_url='https://cdp.customer.io/v1?***': it holds a query ('?'); "
+            f"{_FIX_TEXT}",
+        ),
+        (
+            "http://cdp.customer.io/v1",
+            "refusing base_url='http://cdp.customer.io/v1': the API key would travel in clear "
+            "text; use https:// (plain http:// is only for loopback hosts, such as the local fake)",
+        ),
+    ],
+    ids=["backslash", "newline", "password", "bypass", "query", "http-remote"],
+)
+def test_a_refused_base_url_is_shown_escaped_and_without_secrets(url: str, message: str) -> None:
+    """The refusal shows what was typed (repr-escaped), never user info or a query's value."""
+    with pytest.raises(ConfigurationError) as refused:
+        check_base_url(url)
+    assert str(refused.value) == message
+    assert "hunter2" not in message and "bob" not in message and "s3cret" not in message
+    with pytest.raises(ConfigurationError) as from_env:
+        check_base_url(url, name="CIO_BASE_URL")
+    assert str(from_env.value) == message.replace("base_url=", "CIO_BASE_URL=", 1)

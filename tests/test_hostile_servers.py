@@ -11,18 +11,22 @@ count as delivered only what the service itself confirmed.
 from __future__ import annotations
 
 import base64
+import logging
 import signal
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
 import orjson
 import pandas as pd
 import pytest
 
 import pandas_cio
+import pandas_cio.cli
 from pandas_cio import ApiKey, Client
 from pandas_cio.batching import Batch, pack
 from pandas_cio.breaker import Breaker
@@ -147,6 +151,11 @@ def secret_forms(key: str) -> list[str]:
     return forms + [form[i : i + 10] for form in (key, basic) for i in range(len(form) - 9)]
 
 
+def key_sent(key: str) -> bytes:
+    """The Authorization header's value as it goes on the wire."""
+    return ApiKey(key).authorization.encode()
+
+
 def people(n: int = 40) -> pd.DataFrame:
     """People with personal data in a trait."""
     return pd.DataFrame({"id": [f"user-{i}" for i in range(n)], "email": [EMAIL] * n})
@@ -184,13 +193,24 @@ def test_a_trickling_server_fails_every_row_of_a_send(
 ) -> None:
     """A whole send against a trickling server ends, every row failed with the reason."""
     server = serve(trickle)
+    deadline, attempts = 0.5, 2
     with Client(
-        KEY, base_url=server.url, retry=default_retry(1), attempt_timeout=0.5, workers=2
+        KEY,
+        base_url=server.url,
+        retry=default_retry(attempts - 1),
+        attempt_timeout=deadline,
+        workers=2,
     ) as client:
+        started = time.monotonic()
         result = people(10).cio.identify(user_id="id", client=client)
+        elapsed = time.monotonic() - started
     assert (result["status"] == "failed").all()
     assert result["error"].str.startswith("AttemptTimeout").all()
-    assert (result["attempts"] == 2).all()
+    assert (result["attempts"] == attempts).all()
+    # The issue's bound: the deadline per attempt, times the attempts, plus a margin for
+    # the backoff between them (at most backoff_factor plus jitter, 1 s) and the frame's
+    # own work (1.5 s). Without the attempt deadline this send takes a minute per attempt.
+    assert elapsed < deadline * attempts + 1.0 + 1.5, f"the send took {elapsed:.1f} s"
 
 
 def test_the_default_attempt_deadline_is_connect_plus_read() -> None:
@@ -211,10 +231,13 @@ def test_ctrl_c_ends_a_send_whose_workers_are_stuck_in_a_trickle(
     main = threading.main_thread().ident
     assert main is not None
 
+    interrupted_at: list[float] = []
+
     def interrupt_when_stuck() -> None:
         while len(server.requests) < 4:
             time.sleep(0.01)
         time.sleep(0.2)
+        interrupted_at.append(time.monotonic())
         signal.pthread_kill(main, signal.SIGINT)
 
     trigger = threading.Thread(target=interrupt_when_stuck, daemon=True)
@@ -223,7 +246,10 @@ def test_ctrl_c_ends_a_send_whose_workers_are_stuck_in_a_trickle(
         trigger.start()
         with pytest.raises(pandas_cio.InterruptedSendError) as info:
             people(200).cio.identify(user_id="id", client=client)
+        returned_at = time.monotonic()
         trigger.join()
+    # The issue says within a second of Ctrl-C; 1.5 s leaves room for a loaded machine.
+    assert returned_at - interrupted_at[0] < 1.5, f"{returned_at - interrupted_at[0]:.2f} s"
     result = info.value.result
     assert (result["status"] == "failed").all()
     assert result["error"].str.startswith("not confirmed").all()
@@ -247,13 +273,40 @@ def echo(status: str) -> Handler:
 @pytest.mark.parametrize("key", [KEY, LEGACY], ids=["bearer", "basic"])
 @pytest.mark.parametrize("status", ["400 Bad Request", "500 Internal Server Error"])
 def test_an_echoing_server_leaks_neither_key_nor_values(
-    serve: Callable[[Handler], RawServer], key: str, status: str
+    serve: Callable[[Handler], RawServer],
+    key: str,
+    status: str,
+    caplog: pytest.LogCaptureFixture,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
-    """Errors from an echo of the request hold no form of the key and no trait value."""
+    """No form of the key, no trait value in errors, report, log records or the CLI's output."""
+    caplog.set_level(logging.DEBUG, logger="pandas_cio")
     server = serve(echo(status))
     with Client(key, base_url=server.url, retry=no_retry()) as client:
         result = people().cio.identify(user_id="id", client=client)
     report = result.cio.report()
+    # The same send from the command line, verbose, with the key and URL from the environment.
+    source, out = tmp_path / "people.csv", tmp_path / "result.csv"
+    people().to_csv(source, index=False)
+    monkeypatch.setenv("CIO_API_KEY", key)
+    monkeypatch.setenv("CIO_BASE_URL", server.url)
+    monkeypatch.delenv("CIO_REGION", raising=False)
+    code = pandas_cio.cli.main(
+        ["identify", str(source), "--user-id", "id", "--retries", "0", "--out", str(out), "-v"]
+    )
+    printed = capsys.readouterr()
+    assert code == 1 and out.exists()
+    assert len(server.requests) > 1 and all(key_sent(key) in r for r in server.requests)
+    logged = [caplog.text, *(r.getMessage() for r in caplog.records)]
+    logged += [repr(r.args) for r in caplog.records] + [str(r.exc_info) for r in caplog.records]
+    assert caplog.text.count("cio.identify:") == 2  # both sends' records were captured
+    scanned = [printed.out, printed.err, out.read_text(encoding="utf-8"), *logged]
+    for text in scanned:
+        for form in secret_forms(key):
+            assert form not in text
+        assert EMAIL not in text and "user-1" not in text
     # The echo really held the key and the values.
     assert ApiKey(key).authorization.encode() in server.requests[0]
     assert EMAIL.encode() in server.requests[0]
@@ -451,9 +504,11 @@ def test_consecutive_failed_batches_open_the_circuit() -> None:
     breaker = Breaker(failed_batches=3, probe_after=None)
     with Client(KEY, base_url=url, retry=0, workers=1, breaker=breaker) as client:
         seen, reason = drain(client, many_batches(20_000))
-    assert reason is not None and "3 batches in a row failed" in reason
-    # The three, and at most the one batch already in the worker's hands.
+    # The three, and at most the one batch already in the worker's hands (which can
+    # fail in the same tick, and then counts in the reason).
     assert 3 <= len(seen) <= 4 and {d.attempts for _, d in seen} == {1}
+    assert reason is not None
+    assert "3 batches in a row failed" in reason or "4 batches in a row failed" in reason
     assert all(d.unavailable and not d.ok for _, d in seen)
 
 
@@ -494,3 +549,109 @@ def test_the_breaker_can_be_turned_off() -> None:
     assert reason is None and len(seen) == len(many_batches(30_000))
     with pytest.raises(pandas_cio.ConfigurationError, match="failed_batches"):
         Breaker(failed_batches=0)
+
+
+RESUME = (
+    "To resume, re-send the rows whose status is not 'sent' (same messageIds, so rows that did "
+    "arrive are not duplicated), or re-run with the same ledger="
+)
+
+
+def padded_people(n: int) -> pd.DataFrame:
+    """People whose identify calls are about 250 bytes: 200,000 make about 100 batches."""
+    return pd.DataFrame({"id": [f"user-{i}" for i in range(n)], "p": ["x" * 200] * n})
+
+
+def test_the_breaker_reason_says_not_sent_once() -> None:
+    """Rows the breaker kept from the service read 'not sent: the service looked down...' once."""
+    url = f"http://127.0.0.1:{unused_port()}/v1"
+    breaker = Breaker(failed_batches=2, probe_after=None)
+    with (
+        Client(KEY, base_url=url, retry=0, workers=1, breaker=breaker) as client,
+        pytest.raises(pandas_cio.ServiceUnavailableError) as info,
+    ):
+        padded_people(20_000).cio.identify(user_id="id", client=client)
+    result = info.value.result
+    unsent = result.loc[result["attempts"] == 0, "error"]
+    assert len(unsent) > 0
+    # Two open the circuit; a third already in the worker's hands may fail in the same tick.
+    assert unsent.nunique() == 1
+    assert unsent.iloc[0] in {
+        f"not sent: the service looked down, so the send stopped ({n} batches in a row "
+        f"failed after all their retries). {RESUME}"
+        for n in (2, 3)
+    }
+
+
+def connections_counted(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Count every TCP connection urllib3 tries (each refused attempt is one)."""
+    import urllib3.util.connection
+
+    tried: list[object] = []
+    original = urllib3.util.connection.create_connection
+
+    def counting(address: Any, *args: Any, **kwargs: Any) -> socket.socket:
+        tried.append(address)
+        return original(address, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", counting)
+    return tried
+
+
+def assert_stopped_by_the_breaker(
+    info: pytest.ExceptionInfo[pandas_cio.ServiceUnavailableError], elapsed: float, rows: int
+) -> None:
+    """Within the issue's 60 s, every row failed, the rows never tried with the breaker's reason."""
+    assert elapsed < 60, f"the send took {elapsed:.1f} s"
+    result = info.value.result
+    assert len(result) == rows and (result["status"] == "failed").all()
+    reason = str(info.value).split("; sending stopped.")[0]
+    assert reason.startswith("the service looked down, so the send stopped (")
+    assert reason.endswith(RESUME)
+    unsent = result.loc[result["attempts"] == 0, "error"]
+    # The breaker stopped the send early: most rows were never tried.
+    assert len(unsent) > rows * 0.9
+    assert set(unsent) == {f"not sent: {reason}"}
+    tried = result.loc[result["attempts"] > 0, "error"]
+    assert tried.str.contains("refused|HTTP 503|circuit breaker", regex=True).all()
+
+
+@pytest.mark.slow
+def test_a_refused_port_stops_a_frame_send_and_the_service_back_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """df.cio.identify, 200,000 rows, connection refused, default settings: the acceptance."""
+    port = unused_port()
+    tried = connections_counted(monkeypatch)
+    frame = padded_people(200_000)
+    with Client(KEY, base_url=f"http://127.0.0.1:{port}/v1") as client:
+        started = time.monotonic()
+        with pytest.raises(pandas_cio.ServiceUnavailableError) as info:
+            frame.cio.identify(user_id="id", client=client)
+        elapsed = time.monotonic() - started
+        assert_stopped_by_the_breaker(info, elapsed, len(frame))
+        assert 0 < len(tried) <= 300
+        assert int(
+            info.value.result["attempts"].groupby(info.value.result["batch"]).max().sum()
+        ) == len(tried)
+        # The service comes back on the same port: the next send on the same client uses it.
+        with FakeCio(api_key=KEY, port=port) as fake:
+            again = frame.head(500).cio.identify(user_id="id", client=client)
+            assert (again["status"] == "sent").all() and len(set(fake.message_ids)) == 500
+
+
+@pytest.mark.slow
+def test_retry_after_60_stops_a_frame_send_and_the_service_back_is_used() -> None:
+    """df.cio.identify, 200,000 rows, 503 with Retry-After: 60 on every request: the acceptance."""
+    frame = padded_people(200_000)
+    with FakeCio(api_key=KEY) as fake, Client(KEY, base_url=fake.url) as client:
+        fake.inject(Fault(status=503, retry_after="60"))
+        started = time.monotonic()
+        with pytest.raises(pandas_cio.ServiceUnavailableError) as info:
+            frame.cio.identify(user_id="id", client=client)
+        elapsed = time.monotonic() - started
+        assert_stopped_by_the_breaker(info, elapsed, len(frame))
+        assert 0 < len(fake.requests) <= 300 and fake.message_ids == []
+        fake.clear_faults()
+        again = frame.head(500).cio.identify(user_id="id", client=client)
+    assert (again["status"] == "sent").all() and len(set(fake.message_ids)) == 500
