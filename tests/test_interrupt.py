@@ -141,7 +141,10 @@ def test_interrupt_wakes_workers_waiting_to_retry(fake: FakeCio) -> None:
         ctrl_c()
 
     trigger = threading.Thread(target=interrupt_when_all_refused, daemon=True)
-    with client_for(fake, workers=4) as client:
+    # adaptive=False: four requests in flight from the start. With the tuned
+    # limit, the first 503s halve it on a busy machine before all four went,
+    # so fewer workers would be waiting when Ctrl-C comes.
+    with client_for(fake, workers=4, adaptive=False) as client:
         trigger.start()
         with pytest.raises(pandas_cio.InterruptedSendError) as info:
             frame.cio.identify(user_id="id", client=client)
