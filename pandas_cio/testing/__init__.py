@@ -28,7 +28,6 @@ from pandas_cio.testing._journeys_types import (
     Merge,
     Suppression,
 )
-from pandas_cio.testing._serve import serve
 from pandas_cio.testing._server import STRICT_HEADER, FakeCio, Fault, RecordedRequest, Refusal
 
 __all__ = [
@@ -73,6 +72,11 @@ _STRATEGIES = frozenset(
 
 
 def __getattr__(name: str) -> Any:
+    if name == "serve":
+        # Imported on use: ``python -m pandas_cio.testing._serve`` (the child
+        # process of the benchmarks and tests) must not find its own module
+        # already imported by this package, which runpy warns about.
+        return import_module("pandas_cio.testing._serve").serve
     if name in _LAZY:
         return import_module(_LAZY[name])
     if name in _STRATEGIES:

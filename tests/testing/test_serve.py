@@ -62,3 +62,16 @@ def test_unknown_command_is_answered_not_fatal() -> None:
     assert lines[0]["url"].startswith("http://127.0.0.1:")
     assert lines[1] == {"error": "unknown command 'statz'"}
     assert lines[2]["requests"] == 0
+
+
+def test_running_the_child_module_does_not_warn() -> None:
+    """``python -m pandas_cio.testing._serve`` starts without runpy's double-import warning."""
+    done = subprocess.run(
+        [sys.executable, "-W", "error::RuntimeWarning", "-m", "pandas_cio.testing._serve", "-h"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "found in sys.modules" not in done.stderr
