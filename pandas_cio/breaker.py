@@ -117,7 +117,10 @@ class Circuit:
         """Why the circuit is open now, or None while it is closed."""
         with self._lock:
             if self.consecutive >= self.breaker.failed_batches:
-                return f"{self.consecutive} batches in a row failed after all their retries"
+                n = self.consecutive
+                if n == 1:
+                    return "1 batch failed after all its retries"
+                return f"{n} batches in a row failed after all their retries"
             since = self.failing_since
             if since is not None and time.monotonic() - since >= self.breaker.failing_seconds:
                 return f"every request failed for {self.breaker.failing_seconds:g} s"

@@ -106,7 +106,8 @@ EXIT_STATUSES: tuple[tuple[type[SendError], int, str], ...] = (
         "terminated (SIGTERM); the report shows the rows confirmed before the stop",
     ),
     (LedgerSendError, EXIT_LEDGER, "sending stopped, the ledger failed: {cause}"),
-    (ServiceUnavailableError, EXIT_SERVICE_DOWN, "sending stopped: {cause}"),
+    # The breaker's reason says the send stopped, and how to resume.
+    (ServiceUnavailableError, EXIT_SERVICE_DOWN, "{cause}"),
     # The message says "nothing was sent" itself (see _refused).
     (QualityGateError, EXIT_QUALITY_GATE, "{cause}"),
     (SendError, EXIT_NOT_ALL_SENT, "sending stopped: {cause}"),

@@ -515,7 +515,8 @@ class _Send:
             ) from exc
         except CircuitOpen as exc:
             raise ServiceUnavailableError(
-                f"{exc.reason}; sending stopped. The exception's .result says which rows were sent",
+                # The reason already says the send stopped and how to resume.
+                f"{exc.reason}. The exception's .result says which rows were sent",
                 self._partial(builder, f"not sent: {exc.reason}", deletions),
             ) from exc
         except AuthenticationError as exc:

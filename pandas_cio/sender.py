@@ -299,14 +299,16 @@ class _Send:
         # rows' "not sent: " before it, as for every other way a send ends early.
         # The count adds nothing when it is zero or when ``why`` already gives it.
         counted = ""
-        if failed and not why.startswith(f"{failed} batches in a row"):
+        if failed and "failed after all" not in why:
             counted = (
                 f"; {failed} batch{'es' if failed != 1 else ''} failed after all their retries"
             )
         return (
             f"the service looked down, so the send stopped ({why}{counted}{probed}). "
-            "To resume, re-send the rows whose status is not 'sent' (same messageIds, so rows "
-            "that did arrive are not duplicated), or re-run with the same ledger="
+            "To resume, re-send the rows whose status is not 'sent' with their messageIds, so "
+            "rows that did arrive are not duplicated (identify, objects and events with "
+            "timestamp= keep them by themselves; pass message_id= for the others), or re-run "
+            "with the same ledger="
         )
 
     def _finish(self) -> None:

@@ -552,8 +552,9 @@ def test_the_breaker_can_be_turned_off() -> None:
 
 
 RESUME = (
-    "To resume, re-send the rows whose status is not 'sent' (same messageIds, so rows that did "
-    "arrive are not duplicated), or re-run with the same ledger="
+    "To resume, re-send the rows whose status is not 'sent' with their messageIds, so rows "
+    "that did arrive are not duplicated (identify, objects and events with timestamp= keep "
+    "them by themselves; pass message_id= for the others), or re-run with the same ledger="
 )
 
 
@@ -605,7 +606,7 @@ def assert_stopped_by_the_breaker(
     assert elapsed < 60, f"the send took {elapsed:.1f} s"
     result = info.value.result
     assert len(result) == rows and (result["status"] == "failed").all()
-    reason = str(info.value).split("; sending stopped.")[0]
+    reason = str(info.value).split(". The exception's .result")[0]
     assert reason.startswith("the service looked down, so the send stopped (")
     assert reason.endswith(RESUME)
     unsent = result.loc[result["attempts"] == 0, "error"]
@@ -655,3 +656,12 @@ def test_retry_after_60_stops_a_frame_send_and_the_service_back_is_used() -> Non
         fake.clear_faults()
         again = frame.head(500).cio.identify(user_id="id", client=client)
     assert (again["status"] == "sent").all() and len(set(fake.message_ids)) == 500
+
+
+def test_one_failed_batch_is_one_batch_in_the_reason() -> None:
+    """A breaker opened by one failed batch says "1 batch", not "1 batches in a row"."""
+    from pandas_cio.breaker import Breaker, Circuit
+
+    circuit = Circuit(Breaker(failed_batches=1))
+    circuit.batch_ended(False, True)
+    assert circuit.why_open() == "1 batch failed after all its retries"

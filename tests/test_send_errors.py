@@ -331,6 +331,8 @@ def test_cli_circuit_breaker_writes_out_and_exits_4(
     status, printed, err = cli_main(argv, fake.api_key, monkeypatch, capsys)
     assert status == cli.EXIT_SERVICE_DOWN == 4
     assert "looked down" in err and "rows sent" in printed
+    # The breaker's reason stands alone on stderr, not behind "sending stopped:".
+    assert "sending stopped: the service looked down" not in err
     written = pd.read_csv(out)
     assert sorted(written.loc[written["status"] == "sent", "message_id"]) == sorted(
         fake.message_ids
