@@ -11,16 +11,15 @@ accepted its call, and ``failed`` with a readable reason otherwise.
 from __future__ import annotations
 
 import re
-import signal
 import socket
 import threading
 from collections.abc import Iterator
-from types import FrameType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from loopback import fails_after
 
 import pandas_cio
 from pandas_cio.progress import Progress
@@ -78,17 +77,8 @@ def fake() -> Iterator[FakeCio]:
 @pytest.fixture
 def watchdog() -> Iterator[None]:
     """Fail the test, instead of hanging CI, if the code under test hangs."""
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"the send did not return within {HANG_SECONDS} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(HANG_SECONDS)
-    try:
+    with fails_after(HANG_SECONDS, "the send"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture

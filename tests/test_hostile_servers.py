@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 import pandas as pd
 import pytest
+from loopback import fails_after
 
 import pandas_cio
 import pandas_cio.cli
@@ -131,17 +132,8 @@ def serve() -> Iterator[Callable[[Handler], RawServer]]:
 @pytest.fixture
 def hang_guard() -> Iterator[None]:
     """Fail the test if the code under test hangs."""
-
-    def expire(signum: int, frame: FrameType | None) -> None:
-        raise TimeoutError(f"did not return within {HANG_SECONDS} s")
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.alarm(HANG_SECONDS)
-    try:
+    with fails_after(HANG_SECONDS, "the code under test"):
         yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def secret_forms(key: str) -> list[str]:

@@ -15,10 +15,8 @@ import http.server
 import json
 import logging
 import re
-import shutil
 import socket
 import ssl
-import subprocess
 import threading
 import traceback
 import warnings
@@ -31,6 +29,7 @@ import pytest
 import responses
 from hypothesis import example, given
 from hypothesis import strategies as st
+from loopback import loopback_certificate
 
 import pandas_cio
 from pandas_cio import ApiKey, Client, ConfigurationError
@@ -314,18 +313,7 @@ def test_tls_verification_stays_on_in_code() -> None:
 @pytest.fixture
 def self_signed_server(tmp_path: Path) -> Iterator[tuple[str, list[str]]]:
     """An HTTPS server on loopback with a self-signed certificate; yields its URL and hits."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a self-signed certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
+    cert, key = loopback_certificate(tmp_path)
     hits: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):

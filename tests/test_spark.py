@@ -16,7 +16,6 @@ import shutil
 import socket
 import socketserver
 import ssl
-import subprocess
 import sys
 import threading
 from collections.abc import Iterator
@@ -28,6 +27,7 @@ import pytest
 
 pytest.importorskip("pyspark", reason="pyspark is not installed")
 
+from loopback import loopback_certificate
 from pyspark import cloudpickle
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as sf
@@ -436,18 +436,7 @@ def test_a_file_stream_is_sent_once_per_row_even_when_replayed(
 @pytest.fixture
 def tls_service(tmp_path: Path) -> Iterator[tuple[str, Path, list[str]]]:
     """An HTTPS service on loopback with its own CA: URL, certificate path, paths it served."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is needed to make a certificate")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=127.0.0.1",
-            "-addext", "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )  # fmt: skip
+    cert, key = loopback_certificate(tmp_path)
     served: list[str] = []
 
     class Handler(http.server.BaseHTTPRequestHandler):
