@@ -52,15 +52,15 @@ import orjson
 import pandas as pd
 
 import pandas_cio
-from pandas_cio.batching import ENVELOPE_BYTES, MAX_BATCH_BYTES, Calls, pack_runs
-from pandas_cio.encoding import Encoder
-from pandas_cio.operations import get_operation
-from pandas_cio.pipeline import DEFAULT_CHUNK_ROWS
-from pandas_cio.plan import make_plan
-from pandas_cio.results import ResultBuilder, Status
+from pandas_cio.catalogue.operations import get_operation
+from pandas_cio.outcome.results import ResultBuilder, Status
+from pandas_cio.pipeline.send import DEFAULT_CHUNK_ROWS
+from pandas_cio.prepare.batching import ENVELOPE_BYTES, MAX_BATCH_BYTES, Calls, pack_runs
+from pandas_cio.prepare.encoding import Encoder
+from pandas_cio.prepare.plan import make_plan
+from pandas_cio.prepare.validation import validate
 from pandas_cio.testing import FakeCio
 from pandas_cio.testing._serve import stats as fake_stats
-from pandas_cio.validation import validate
 
 API_KEY = "bench-key"
 WINDOW_SECONDS = 3.0

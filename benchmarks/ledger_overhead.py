@@ -36,18 +36,18 @@ import numpy as np
 import pandas as pd
 
 import pandas_cio
-from pandas_cio.batching import Calls, pack_runs
-from pandas_cio.encoding import Encoder
-from pandas_cio.ledger import LedgerRun, SqliteLedger
-from pandas_cio.ledger_keys import slice_keys
-from pandas_cio.operations import get_operation
-from pandas_cio.plan import make_plan
-from pandas_cio.results import ResultBuilder
+from pandas_cio.catalogue.operations import get_operation
+from pandas_cio.ledger.keys import slice_keys
+from pandas_cio.ledger.store import LedgerRun, SqliteLedger
+from pandas_cio.outcome.results import ResultBuilder
+from pandas_cio.prepare.batching import Calls, pack_runs
+from pandas_cio.prepare.encoding import Encoder
+from pandas_cio.prepare.plan import make_plan
 
 API_KEY = "bench-key"
 MB = 1024 * 1024
 CHANGED_SHARE = 0.01
-SLICE_ROWS = 20_000  # as pandas_cio.pipeline.DEFAULT_CHUNK_ROWS
+SLICE_ROWS = 20_000  # as pandas_cio.pipeline.send.DEFAULT_CHUNK_ROWS
 T = TypeVar("T")
 Run = tuple[np.ndarray, Calls, Any, list[str | None] | None]
 
@@ -315,7 +315,9 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     frame = people(options.rows)
     print(f"ledger overhead: identify, {options.rows:,} rows, {len(frame.columns)} columns")
-    print(f"python {sys.version.split()[0]}, sqlite {pandas_cio.ledger.sqlite3.sqlite_version}")
+    print(
+        f"python {sys.version.split()[0]}, sqlite {pandas_cio.ledger.store.sqlite3.sqlite_version}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         stages, size, recorded = stage_table(frame, Path(tmp))
         print()

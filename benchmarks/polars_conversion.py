@@ -1,8 +1,8 @@
 """What sending a polars frame costs over sending a pandas one: the two conversions.
 
 A polars send converts the input to pandas Arrow-backed columns
-(:func:`pandas_cio.frames.to_pandas`) and the result back to polars
-(:func:`pandas_cio.frames.polars_result`); everything between is the pandas
+(:func:`pandas_cio.outcome.frames.to_pandas`) and the result back to polars
+(:func:`pandas_cio.outcome.frames.polars_result`); everything between is the pandas
 pipeline. This measures both at 1,000,000 rows: wall and CPU time, and the
 process's resident memory growth (a column wrapped without a copy adds
 nothing; polars allocates its Arrow export with its own allocator, so
@@ -32,8 +32,8 @@ import psutil
 import pyarrow as pa
 
 import pandas_cio
-from pandas_cio.frames import polars_result, to_pandas
-from pandas_cio.results import ResultBuilder, Status
+from pandas_cio.outcome.frames import polars_result, to_pandas
+from pandas_cio.outcome.results import ResultBuilder, Status
 
 MB = 1024 * 1024
 

@@ -9,38 +9,18 @@ Importing the package registers the ``DataFrame.cio`` accessor::
     result["status"].value_counts()
 
 The same methods are plain functions of the frame (``pandas_cio.identify(people,
-user_id="id")``, see :mod:`pandas_cio.functions`), and, once polars is imported,
+user_id="id")``, see :mod:`pandas_cio.accessor.functions`), and, once polars is imported,
 before or after this package, ``polars.DataFrame.cio`` (see
-:mod:`pandas_cio.polars_accessor`).
+:mod:`pandas_cio.accessor.polars_frame`).
 """
 
 from __future__ import annotations
 
 import logging
 
-__version__ = "0.1.0"
-
-from . import accessor as _accessor
-from .auth import ApiKey
-from .client import Client
-from .errors import (
-    AuthenticationError,
-    CioError,
-    ColumnError,
-    ConfigurationError,
-    InterruptedSendError,
-    LedgerSendError,
-    MirrorGuardError,
-    QualityGateError,
-    SchemaError,
-    SendError,
-    ServiceUnavailableError,
-    TerminatedSendError,
-    UnknownArgumentError,
-    UnknownEventError,
-)
-from .frames import register_polars_when_imported as _register_polars
-from .functions import (
+from ._version import __version__
+from .accessor import frame as _accessor
+from .accessor.functions import (
     alias,
     delete,
     devices,
@@ -57,10 +37,29 @@ from .functions import (
     track,
     unsuppress,
 )
-from .ledger import Ledger, LedgerError, SqliteLedger
-from .results import Status
-from .roles import col, lit
-from .transport import RateLimit
+from .delivery.auth import ApiKey
+from .delivery.client import Client
+from .delivery.transport import RateLimit
+from .errors import (
+    AuthenticationError,
+    CioError,
+    ColumnError,
+    ConfigurationError,
+    InterruptedSendError,
+    LedgerSendError,
+    MirrorGuardError,
+    QualityGateError,
+    SchemaError,
+    SendError,
+    ServiceUnavailableError,
+    TerminatedSendError,
+    UnknownArgumentError,
+    UnknownEventError,
+)
+from .ledger.store import Ledger, LedgerError, SqliteLedger
+from .outcome.frames import register_polars_when_imported as _register_polars
+from .outcome.results import Status
+from .prepare.roles import col, lit
 
 __all__ = [
     "ApiKey",

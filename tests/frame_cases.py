@@ -19,11 +19,11 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from pandas_cio.events import EVENTS, JsonType, PropertySpec
-from pandas_cio.operations import OPERATIONS
-from pandas_cio.plan import Source
-from pandas_cio.roles import Col
-from pandas_cio.schemas import plan_for, resolve_operation
+from pandas_cio.catalogue.events import EVENTS, JsonType, PropertySpec
+from pandas_cio.catalogue.operations import OPERATIONS
+from pandas_cio.prepare.plan import Source
+from pandas_cio.prepare.roles import Col
+from pandas_cio.prepare.schemas import plan_for, resolve_operation
 from pandas_cio.testing import arguments_for
 
 ROWS = 4

@@ -10,7 +10,7 @@ Install with ``pip install "pandas-cio[spark]"`` (pyspark >= 3.5, pyarrow)::
 How it works
 ------------
 Built on ``mapInPandas``: each task turns its partition into pandas frames
-(Arrow batches) and runs the ordinary pipeline of :mod:`pandas_cio.pipeline`
+(Arrow batches) and runs the ordinary pipeline of :mod:`pandas_cio.pipeline.send`
 over them, with the same operation names and arguments as the accessor. It
 yields one status row per input row: the row's key columns (the columns its
 roles name, such as ``user_id``, plus any ``keys=[...]``) and the result
@@ -53,7 +53,7 @@ Credentials
 -----------
 A :class:`~pandas_cio.Client` is never pickled. The driver resolves the key
 (from ``client=``, or ``CIO_API_KEY`` when no client is given) and ships it
-in a broadcast variable holding an :class:`~pandas_cio.auth.ApiKey`, whose
+in a broadcast variable holding an :class:`~pandas_cio.delivery.auth.ApiKey`, whose
 repr hides it; the other settings travel as a :class:`ClientSettings`, which
 holds no key. The key is therefore in no query plan, no pickled task, no log
 line and no repr. (Spark writes broadcast blocks to its local directories;
@@ -79,7 +79,7 @@ tasks run in no set order: give calls a ``timestamp=`` when their order
 matters, rather than relying on partition order.
 
 Each task's client is built from the driver client's
-:class:`~pandas_cio.settings.ClientSettings`, so every option
+:class:`~pandas_cio.delivery.settings.ClientSettings`, so every option
 (``ca_bundle=``, ``proxies=``, ``strict=``, ``attempt_timeout=``, the circuit
 breaker) holds on the executors too. When a task's send stops early with a
 partial result (the breaker gave up on a service that looked down), the task
@@ -114,11 +114,11 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-from ..client import Client
+from ..catalogue.operations import OPERATIONS, Operation, get_operation
+from ..delivery.client import Client
 from ..errors import UnknownArgumentError
-from ..operations import OPERATIONS, Operation, get_operation
-from ..pipeline import DEFAULT_CHUNK_ROWS
-from ..plan import Missing
+from ..pipeline.send import DEFAULT_CHUNK_ROWS
+from ..prepare.plan import Missing
 from ..suggest import unknown_keywords_message
 from ._job import Shipment, plan_send
 from ._settings import ClientSettings, TaskRate, share_rate
@@ -191,7 +191,7 @@ def send(
     sdf : pyspark.sql.DataFrame
         The input.
     operation : str
-        A name from :data:`pandas_cio.operations.OPERATIONS` (``"identify"``,
+        A name from :data:`pandas_cio.catalogue.operations.OPERATIONS` (``"identify"``,
         ``"track"``, ``"devices.register"``...).
     keys : sequence of str
         Columns to copy into the status rows besides those the roles name.

@@ -26,13 +26,13 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
-from ..auth import ApiKey
-from ..client import Client
+from ..catalogue.operations import Operation, get_operation
+from ..delivery.auth import ApiKey
+from ..delivery.client import Client
 from ..errors import ColumnError, ConfigurationError
-from ..operations import Operation, get_operation
-from ..plan import Missing, PayloadSpec, make_plan
-from ..roles import Col, Lit, resolve_column, resolve_value
-from ..stamping import resolve as resolve_timestamp
+from ..prepare.plan import Missing, PayloadSpec, make_plan
+from ..prepare.roles import Col, Lit, resolve_column, resolve_value
+from ..prepare.stamping import resolve as resolve_timestamp
 from ._settings import ClientSettings, share_rate
 from ._task import RESULT_COLUMNS, PartitionSender
 
@@ -56,7 +56,7 @@ _NOT_KEYS = frozenset({"object", "json"})
 class Shipment:
     """What the driver sends to executors for one job: settings and the key.
 
-    The key stays an :class:`~pandas_cio.auth.ApiKey` on the driver and goes
+    The key stays an :class:`~pandas_cio.delivery.auth.ApiKey` on the driver and goes
     into a broadcast variable only when a job is planned; it is never part of
     the settings, the plan or a repr.
     """
@@ -105,7 +105,7 @@ def _resolve_args(op: Operation, empty: pd.DataFrame, args: Mapping[str, Any]) -
 
     Executors then get explicit :class:`Col`/:class:`Lit` values, so a string
     that is a constant here is a constant there, whatever columns a partition has.
-    Events without ``timestamp=`` are stamped here too (pandas_cio.stamping):
+    Events without ``timestamp=`` are stamped here too (pandas_cio.prepare.stamping):
     one stamp for the whole job, so a retried task re-sends the same ids.
     """
     stamp = resolve_timestamp(op, empty, args, started=dt.datetime.now(dt.UTC), ledger=False)

@@ -1,10 +1,10 @@
 """What an executor needs to make its own client: settings without the key, and its rate share.
 
 A :class:`~pandas_cio.Client` refuses to be pickled (it holds open connections),
-so the driver ships its :class:`~pandas_cio.settings.ClientSettings` (the one
+so the driver ships its :class:`~pandas_cio.delivery.settings.ClientSettings` (the one
 description of a client, with every option: ``ca_bundle=``, ``proxies=``,
 ``strict=``, the breaker...) without the key, and every Spark task builds a
-short-lived client from it with ``settings.connect(key)``. The API key travels
+short-lived client from it with ``Client.from_settings(settings, key)``. The API key travels
 separately, in a broadcast variable (see :mod:`pandas_cio.spark`).
 
 The service's limit is global, but every task has its own limiter, so the
@@ -25,9 +25,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..delivery.settings import ClientSettings
+from ..delivery.transport import RateLimit
 from ..errors import ConfigurationError
-from ..settings import ClientSettings
-from ..transport import RateLimit
 
 __all__ = ["ClientSettings", "TaskRate", "share_rate"]
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-from ..plan import Missing, PayloadSpec
+from ..prepare.plan import Missing, PayloadSpec
 from ._job import Shipment, plan_send
 
 __all__ = ["BatchSender"]

@@ -16,12 +16,12 @@ from typing import Protocol
 
 import pandas as pd
 
-from ..auth import ApiKey
-from ..client import Client
+from ..delivery.auth import ApiKey
+from ..delivery.client import Client
 from ..errors import AuthenticationError, InterruptedSendError, SendError
-from ..pipeline import DEFAULT_CHUNK_ROWS, run
-from ..plan import Missing, PayloadSpec
-from ..roles import Col, Lit
+from ..pipeline.send import DEFAULT_CHUNK_ROWS, run
+from ..prepare.plan import Missing, PayloadSpec
+from ..prepare.roles import Col, Lit
 from ._settings import ClientSettings
 
 __all__ = ["RESULT_COLUMNS", "KeyHolder", "PartitionSender"]
@@ -41,7 +41,7 @@ class KeyHolder(Protocol):
 
 @dataclass(frozen=True)
 class PartitionSender:
-    """Send one partition through :func:`pandas_cio.pipeline.run`; yield its status rows.
+    """Send one partition through :func:`pandas_cio.pipeline.send.run`; yield its status rows.
 
     Attributes
     ----------
@@ -86,7 +86,7 @@ class PartitionSender:
     def _client(self) -> Client | None:
         if self.settings is None or self.key is None:
             return None
-        return self.settings.connect(self.key.value)
+        return Client.from_settings(self.settings, self.key.value)
 
     def __call__(self, frames: Iterable[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         """Send every Arrow batch of the partition; yield one status frame per batch.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pandas_cio.cli_fake import main
+from pandas_cio.testing._announce import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

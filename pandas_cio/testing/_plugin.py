@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 if TYPE_CHECKING:
-    from pandas_cio import Client
+    from pandas_cio.delivery.client import Client
     from pandas_cio.testing import FakeCio
 
 

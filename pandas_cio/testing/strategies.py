@@ -38,14 +38,14 @@ from typing import Any, NamedTuple
 import pandas as pd
 from hypothesis import strategies as st
 
-from pandas_cio.events import JsonType, PropertySpec
-from pandas_cio.operations import Operation
-from pandas_cio.plan import CallPlan, Source
-from pandas_cio.roles import Col, col
-from pandas_cio.schemas import plan_for, resolve_operation
-from pandas_cio.stamping import STATE_CALL_TYPES
-from pandas_cio.supersede import KEY_PATHS
-from pandas_cio.values import column_values
+from pandas_cio.catalogue.events import JsonType, PropertySpec
+from pandas_cio.catalogue.operations import Operation
+from pandas_cio.prepare.plan import CallPlan, Source
+from pandas_cio.prepare.roles import Col, col
+from pandas_cio.prepare.schemas import plan_for, resolve_operation
+from pandas_cio.prepare.stamping import STATE_CALL_TYPES
+from pandas_cio.prepare.supersede import KEY_PATHS
+from pandas_cio.prepare.values import column_values
 
 __all__ = [
     "INVALID_KINDS",
@@ -249,7 +249,7 @@ def _key_of(plan: CallPlan) -> Callable[[dict[Hashable, Any]], Hashable] | None:
     """The person or object a drawn row sets (identify, group), to draw each once.
 
     Two rows of one key would make the earlier one ``superseded``
-    (:mod:`pandas_cio.supersede`), not accepted; events have no key.
+    (:mod:`pandas_cio.prepare.supersede`), not accepted; events have no key.
     """
     if plan.operation.call_type not in STATE_CALL_TYPES:
         return None
