@@ -11,7 +11,7 @@ so the document, the validation and the catalogue cannot drift apart.
 
 Rewrite the file after changing a table::
 
-    python -m pandas_cio.catalogue.openapi            # rewrite ../cio_pipelines_api.json
+    python -m pandas_cio.catalogue.openapi            # rewrite cio_pipelines_api.json
     python -m pandas_cio.catalogue.openapi --check    # exit 1 if it is out of date
     python -m pandas_cio.catalogue.openapi -o -       # print the document
 """
@@ -28,6 +28,7 @@ from typing import Any
 
 from .._version import __version__
 from .events import CATEGORY_KEYS, EVENTS, PropertySpec
+from .kinds import KINDS
 from .operations import (
     ANONYMOUS_ID,
     CONTEXT,
@@ -48,22 +49,12 @@ from .reserved import RESERVED_EVENTS
 __all__ = ["DEFAULT_PATH", "build", "component_name", "main", "render"]
 
 #: Where the document lives: the repository's top level, beside pyproject.toml.
-DEFAULT_PATH = Path(__file__).resolve().parents[1] / "cio_pipelines_api.json"
+DEFAULT_PATH = Path(__file__).resolve().parents[2] / "cio_pipelines_api.json"
 
 _CALL_TYPES: tuple[CallType, ...] = ("identify", "track", "page", "screen", "group", "alias")
 
 # Roles most operations share are described once, under "arg.<name>", and referred to.
 _SHARED_ROLES: tuple[Role, ...] = (USER_ID, ANONYMOUS_ID, TIMESTAMP, CONTEXT, INTEGRATIONS)
-
-_KIND_SCHEMA: dict[str, dict[str, Any]] = {
-    "id": {"type": "string", "minLength": 1},
-    "text": {"type": "string", "minLength": 1},
-    "timestamp": {"type": "string", "format": "date-time"},
-    "integer": {"type": "integer"},
-    "enum": {"type": "string"},
-    "object": {"type": "object"},
-    "json": {},
-}
 
 _INTRODUCTION = """\
 What pandas_cio sends to Customer.io's Data Pipelines API, generated from the
@@ -143,7 +134,7 @@ def _role(role: Role) -> dict[str, Any]:
 
 
 def _role_schema(role: Role) -> dict[str, Any]:
-    out = dict(_KIND_SCHEMA[role.kind])
+    out = dict(KINDS[role.kind].schema)
     if role.choices:
         out["enum"] = list(role.choices)
     if role.description:

@@ -13,6 +13,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from .events import JsonType, PropertySpec
+from .kinds import Kind
 
 __all__ = [
     "ANONYMOUS_ID",
@@ -46,16 +47,6 @@ CallType = Literal["identify", "track", "page", "screen", "group", "alias"]
 #   none               no person (an object upsert)
 Identity = Literal["user", "user_or_anonymous", "anonymous", "none"]
 
-# What a role's values must be:
-#   id        a non-empty string (not only whitespace) or an integral number; sent as a string
-#   text      a non-empty string (not only whitespace)
-#   timestamp a date-time (datetime dtype, datetime objects or ISO 8601 strings); sent in UTC
-#   integer   an integral number
-#   enum      one of Role.choices
-#   object    a dict (or a JSON object constant)
-#   json      anything JSON can carry
-Kind = Literal["id", "text", "timestamp", "integer", "enum", "object", "json"]
-
 
 @dataclass(frozen=True)
 class Role:
@@ -68,7 +59,7 @@ class Role:
     path : tuple of str
         Where the value lands in the call, e.g. ``("context", "device", "token")``.
     kind : Kind
-        What the values must be (see the module's comment).
+        What the values must be (a row of :data:`~pandas_cio.catalogue.kinds.KINDS`).
     required : bool
         The argument must be given.
     nullable : bool

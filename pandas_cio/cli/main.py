@@ -43,6 +43,7 @@ from typing import Any, Literal, NoReturn, cast
 import pandas as pd
 
 from .._version import __version__
+from ..catalogue.kinds import KINDS
 from ..catalogue.operations import OPERATIONS, Operation, Role
 from ..delivery.client import DEFAULT_TIMEOUT, Client
 from ..delivery.transport import RateLimit
@@ -303,7 +304,7 @@ def _option(
         if name in payload_args:
             text += "; default: every column no other option names"
         text += " (comma-separated; col=key renames)"
-    elif found and all(r.kind in ("object", "json") for r in found):
+    elif found and all(KINDS[r.kind].nested for r in found):
         kind = "json"
     elif found and any(r.constant for r in found):
         kind = "value"

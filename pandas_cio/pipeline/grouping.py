@@ -27,9 +27,9 @@ import pandas as pd
 from ..catalogue.operations import JsonType, get_operation
 from ..errors import ColumnError, SchemaError, SendError
 from ..outcome.results import STATUS_DTYPE, Status
+from ..prepare.payload_checks import member_failures, vouched_arrays
 from ..prepare.plan import PayloadSpec, make_plan
 from ..prepare.roles import resolve_column
-from ..prepare.validation import member_failures, vouched_arrays
 from ..prepare.values import column_values
 from .send import SendOptions, run
 

@@ -27,7 +27,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ..catalogue.operations import Kind
+from ..catalogue.kinds import KINDS, Kind
 from .dates import DateOrder
 from .values import JSON_OPTIONS, column_values, json_default, parse_timestamps
 
@@ -291,7 +291,8 @@ def column_json(
     series : pandas.Series
         The column (any dtype), positionally aligned with the slice.
     kind : Kind
-        What the role needs (see :func:`pandas_cio.prepare.values.column_values`).
+        What the role needs; its row's ``wire`` form decides the text
+        (see :func:`pandas_cio.prepare.values.column_values`).
     depth : int
         Containers above the value in the call.
     bad : set of int
@@ -307,19 +308,21 @@ def column_json(
     dtype = series.dtype
     if len(series) == 0:
         return Values(pa.array([], TEXT))
-    if kind == "timestamp" or (kind != "id" and _is_datetime(dtype)):
-        if kind == "timestamp" and not _is_datetime(dtype):
+    wire = KINDS[kind].wire
+    is_id = wire == "id-string"
+    if wire == "iso-utc" or (not is_id and _is_datetime(dtype)):
+        if wire == "iso-utc" and not _is_datetime(dtype):
             series = parse_timestamps(series, order)
         return _datetime_texts(series)
     strings = _string_array(series)
     if strings is not None:
-        return _quoted(_blank_ids(strings) if kind == "id" else strings)
+        return _quoted(_blank_ids(strings) if is_id else strings)
     if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
-        if kind == "id" and dtype.kind in "iu":
+        if is_id and dtype.kind in "iu":
             return Values(pa.array(series.to_numpy()).cast(TEXT), '"', '"')
-        if kind != "id":
+        if not is_id:
             return Values(_numeric_texts(np.ascontiguousarray(series.to_numpy())))
-    if isinstance(dtype, pd.CategoricalDtype) and kind != "id":
+    if isinstance(dtype, pd.CategoricalDtype) and not is_id:
         own: set[int] = set()
         categories = column_json(pd.Series(dtype.categories), kind, depth, own)
         codes = series.cat.codes.to_numpy()

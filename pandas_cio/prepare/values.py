@@ -18,7 +18,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from ..catalogue.operations import Kind
+from ..catalogue.kinds import KINDS, Kind
 from .dates import DateOrder, parse_timestamps
 
 try:  # Arrow-backed nested columns are read through Arrow itself
@@ -212,7 +212,7 @@ def column_values(series: pd.Series, kind: Kind, order: DateOrder | None = None)
     series : pandas.Series
         The column (any dtype).
     kind : Kind
-        What the role needs.
+        What the role needs; its row's ``wire`` form decides the conversion.
     order : {"day", "month", "neither"}, optional
         For a timestamp: the day/month order of the whole column when
         ``series`` is a slice of it (:func:`pandas_cio.prepare.dates.date_order`).
@@ -222,8 +222,9 @@ def column_values(series: pd.Series, kind: Kind, order: DateOrder | None = None)
     list
         One JSON-ready value per row, ``None`` where the row has none.
     """
-    if kind == "timestamp":
+    wire = KINDS[kind].wire
+    if wire == "iso-utc":
         return iso_utc(parse_timestamps(series, order))
-    if kind == "id":
+    if wire == "id-string":
         return [None if v is None else _id_value(v) for v in _json_values(series)]
     return _json_values(series)

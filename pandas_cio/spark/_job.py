@@ -26,6 +26,7 @@ from pyspark.sql.types import (
     TimestampType,
 )
 
+from ..catalogue.kinds import KINDS
 from ..catalogue.operations import Operation, get_operation
 from ..delivery.auth import ApiKey
 from ..delivery.client import Client
@@ -49,7 +50,7 @@ RESULT_FIELDS = (
 )
 # Role kinds whose columns are not copied into status rows: nested payloads
 # (context, integrations) identify nothing and can be large.
-_NOT_KEYS = frozenset({"object", "json"})
+_NOT_KEYS = frozenset(kind for kind, row in KINDS.items() if row.nested)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,6 +21,7 @@ pandera's own data synthesis works from dtypes and built-in checks; these
 schemas check values whatever the dtype (ids may be strings or integers,
 dates may be datetimes or ISO strings) with the library's own checks, which
 pandera cannot invert, so the values are drawn here from each column's kind
+(its examples and wrong value are rows of :data:`pandas_cio.catalogue.kinds.KINDS`)
 and documented JSON type instead.
 
 Without arguments, columns are named after the arguments (``user_id``,
@@ -39,6 +40,7 @@ import pandas as pd
 from hypothesis import strategies as st
 
 from pandas_cio.catalogue.events import JsonType, PropertySpec
+from pandas_cio.catalogue.kinds import KINDS, Kind
 from pandas_cio.catalogue.operations import Operation
 from pandas_cio.prepare.plan import CallPlan, Source
 from pandas_cio.prepare.roles import Col, col
@@ -79,17 +81,15 @@ _EXTRA_COLUMNS = ("note", "score")
 _NOT_COLUMNS = frozenset({"message_id", "context", "integrations"})
 # Small bounds keep numbers exact in float64 columns.
 _INT_BOUND = 2**31
-_WRONG: dict[str, Any] = {
-    "id": True,
-    "text": 123,
-    "timestamp": "not a date",
-    "integer": 1.5,
-    "enum": 7,
-    "object": "not an object",
+# A value of the wrong JSON type, for documented payload keys (the value
+# kinds' own wrong values are rows of the kinds table).
+_WRONG_JSON: dict[JsonType, Any] = {
     "string": 12345,
     "number": "lots",
+    "integer": 1.5,
     "boolean": "yes",
     "array": "not an array",
+    "object": "not an object",
 }
 
 
@@ -206,25 +206,28 @@ def _documented(spec: PropertySpec) -> st.SearchStrategy[Any]:
     return _of_type(spec.type)
 
 
+# Draws of each kind beyond its examples in the kinds table (enum values
+# are the role's choices). A kind left out is drawn from its examples alone.
+_DRAWS: dict[Kind, Callable[[Source], st.SearchStrategy[Any]]] = {
+    "id": lambda source: st.one_of(_ID_TEXT, st.integers(0, _INT_BOUND)),
+    "text": lambda source: _TEXT.filter(str.strip),  # blank text counts as empty
+    "timestamp": lambda source: st.datetimes(
+        dt.datetime(2000, 1, 1), dt.datetime(2035, 1, 1), timezones=st.just(dt.UTC)
+    ),
+    "integer": lambda source: _number(None, integer=True),
+    "enum": lambda source: st.sampled_from(source.choices),
+    "object": lambda source: _of_type("object"),
+    "json": lambda source: _json_scalar(),
+}
+
+
 def _values(source: Source) -> st.SearchStrategy[Any]:
     """Valid values of one column."""
-    if source.kind == "timestamp":
-        return st.datetimes(
-            dt.datetime(2000, 1, 1), dt.datetime(2035, 1, 1), timezones=st.just(dt.UTC)
-        )
-    if source.spec is not None:
+    if source.spec is not None and source.kind != "timestamp":
         return _documented(source.spec)
-    if source.kind == "id":
-        return st.one_of(_ID_TEXT, st.integers(0, _INT_BOUND))
-    if source.kind == "text":
-        return _TEXT.filter(str.strip)  # blank text counts as empty
-    if source.kind == "integer":
-        return _number(None, integer=True)
-    if source.kind == "enum":
-        return st.sampled_from(source.choices)
-    if source.kind == "object":
-        return _of_type("object")
-    return _json_scalar()
+    examples = KINDS[source.kind].valid
+    drawn = [_DRAWS[source.kind](source)] if source.kind in _DRAWS else []
+    return st.one_of(*drawn, *([st.sampled_from(examples)] if examples else []))
 
 
 @st.composite
@@ -319,17 +322,17 @@ def _breakers(plan: CallPlan, columns: dict[Hashable, Source]) -> dict[str, list
         if not source.nullable:
             out["missing_required"].append((column, None))
         if source.spec is not None and source.kind != "timestamp":
-            out["wrong_type"].append((column, _WRONG[source.spec.type]))
+            out["wrong_type"].append((column, _WRONG_JSON[source.spec.type]))
         elif source.kind != "json":
-            out["wrong_type"].append((column, _WRONG[source.kind]))
+            out["wrong_type"].append((column, KINDS[source.kind].invalid))
         if source.choices:
             out["bad_choice"].append((column, "not-a-choice"))
         if source.kind == "timestamp":
-            out["bad_timestamp"].append((column, "not a date"))
+            out["bad_timestamp"].append((column, KINDS["timestamp"].invalid))
         if source.kind == "json" and source.spec is None:
-            out["no_json_form"].extend([(column, {1, 2}), (column, float("inf"))])
+            out["no_json_form"].extend([(column, {1, 2}), (column, KINDS["json"].invalid)])
     for column in plan.identity:
-        out["wrong_type"].append((column, _WRONG["id"]))
+        out["wrong_type"].append((column, KINDS["id"].invalid))
     return out
 
 

@@ -21,7 +21,7 @@ from pandas_cio.catalogue.operations import (
     MAX_ATTRIBUTES,
     MAX_EVENT_NAME_BYTES,
 )
-from pandas_cio.prepare.validation import byte_sizes
+from pandas_cio.prepare.journeys_checks import byte_sizes
 from pandas_cio.testing import FakeCio
 
 OFF = "(journeys=False turns this check off)"
