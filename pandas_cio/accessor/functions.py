@@ -42,6 +42,7 @@ from .frame import CioAccessor, DevicesNamespace, ObjectsNamespace, SemanticName
 if TYPE_CHECKING:
     import pandera.pandas as pa
 
+# pandas_cio.__all__ re-exports this list, so the names are written once, here.
 __all__ = [
     "alias",
     "delete",
