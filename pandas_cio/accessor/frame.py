@@ -5,7 +5,10 @@ the frame; every setting travels with the call. Object, device and semantic
 event methods live in namespaces (``df.cio.objects.upsert(...)``,
 ``df.cio.devices.register(...)``, ``df.cio.semantic.ecommerce(...)``) that are
 as thin: each method names an operation of :mod:`pandas_cio.catalogue.operations` and
-passes its arguments on.
+passes its arguments on (:mod:`pandas_cio.accessor.namespaces`,
+:mod:`pandas_cio.accessor.semantic`). What every method shares, the send
+options and their documentation, is :mod:`pandas_cio.accessor.base` and
+:mod:`pandas_cio.accessor.options`.
 """
 
 from __future__ import annotations

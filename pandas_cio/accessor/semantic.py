@@ -70,6 +70,18 @@ CATEGORIES: Mapping[str, tuple[str, str]] = MappingProxyType(
 if set(CATEGORIES) != set(CATEGORY_KEYS):
     raise AssertionError(f"CATEGORIES must name every category of {CATEGORY_KEYS}")
 
+_EXAMPLES: Mapping[str, str] = MappingProxyType(
+    {
+        "mobile": """\
+>>> import pandas as pd, pandas_cio
+>>> opens = pd.DataFrame({"uid": ["u1"], "push": ["tok-1"], "os": ["ios"]})
+>>> opens.cio.semantic.mobile("Application Opened", user_id="uid", token="push",
+...     platform="os", dry_run=True)["status"].tolist()
+['dry_run']""",
+    }
+)
+"""Doctest examples of generated methods, by category."""
+
 _COMMON = tuple(role.arg for role in COMMON)
 _PERSON_DOC = "The person (each row needs one of them)."
 _COLUMNS = "list of columns or {column: key} mapping"
@@ -115,6 +127,7 @@ def _docstring(category: str, roles: list[Role]) -> str:
             *([textwrap.fill(note, width=79)] if note else []),
             "Parameters\n----------\n" + "\n".join(entries),
             "Returns\n-------\npandas.DataFrame\n    The result frame.",
+            *([f"Examples\n--------\n{_EXAMPLES[category]}"] if category in _EXAMPLES else []),
         ]
     )
 
