@@ -20,23 +20,8 @@ import logging
 
 from ._version import __version__
 from .accessor import frame as _accessor
-from .accessor.functions import (
-    alias,
-    delete,
-    devices,
-    identify,
-    merge_retry,
-    objects,
-    page,
-    report,
-    schema,
-    screen,
-    semantic,
-    send,
-    suppress,
-    track,
-    unsuppress,
-)
+from .accessor import functions as _functions
+from .accessor.functions import *  # noqa: F403 (its __all__, re-exported below)
 from .delivery.auth import ApiKey
 from .delivery.client import Client
 from .delivery.transport import RateLimit
@@ -84,26 +69,13 @@ __all__ = [
     "UnknownArgumentError",
     "UnknownEventError",
     "__version__",
-    "alias",
     "col",
-    "delete",
-    "devices",
-    "identify",
     "lit",
-    "merge_retry",
-    "objects",
-    "page",
-    "report",
-    "schema",
-    "screen",
-    "semantic",
-    "send",
-    "suppress",
-    "track",
-    "unsuppress",
 ]
+# The plain functions name themselves (pandas_cio.accessor.functions.__all__).
+__all__ += _functions.__all__
 
 # The library never configures logging; applications decide where records go.
 logging.getLogger("pandas_cio").addHandler(logging.NullHandler())
 _register_polars()
-del _accessor, _register_polars
+del _accessor, _functions, _register_polars

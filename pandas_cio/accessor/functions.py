@@ -11,8 +11,8 @@ given (as pandas-gbq's ``to_gbq(df, ...)`` does)::
     pandas_cio.send(orders, "Order Completed", user_id="customer")   # by name, from config
 
 The functions are made from the accessor's own methods (:mod:`pandas_cio.accessor.frame`
-is the one definition of every argument and docstring), so they cannot drift
-apart: a function calls the method on the frame, converting a polars frame
+and its namespaces are the one definition of every argument and docstring), so
+they cannot drift apart: a function calls the method on the frame, converting a polars frame
 through Arrow on the way in and its result on the way out (see
 :mod:`pandas_cio.outcome.frames`).
 """
@@ -42,6 +42,7 @@ from .frame import CioAccessor, DevicesNamespace, ObjectsNamespace, SemanticName
 if TYPE_CHECKING:
     import pandera.pandas as pa
 
+# pandas_cio.__all__ re-exports this list, so the names are written once, here.
 __all__ = [
     "alias",
     "delete",

@@ -10,7 +10,7 @@ import pytest
 from paths import REPO
 
 import pandas_cio
-from pandas_cio.accessor import frame as accessor
+from pandas_cio.accessor import base as accessor
 from pandas_cio.catalogue.events import events_in
 from pandas_cio.catalogue.operations import OPERATIONS
 from pandas_cio.pipeline import grouping

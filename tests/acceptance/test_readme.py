@@ -33,7 +33,7 @@ from paths import REPO
 
 import pandas_cio
 from pandas_cio import Client, Status
-from pandas_cio.accessor import frame as accessor
+from pandas_cio.accessor import base as accessor
 from pandas_cio.pipeline import grouping
 from pandas_cio.testing import FakeCio
 

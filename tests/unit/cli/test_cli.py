@@ -19,6 +19,7 @@ import pytest
 import pandas_cio
 from pandas_cio.catalogue.operations import OPERATIONS
 from pandas_cio.cli import main as cli
+from pandas_cio.cli import options as cli_options
 from pandas_cio.testing import FakeCio, Fault
 
 ENTRY_POINT = Path(sys.executable).parent / "pandas-cio"
@@ -343,11 +344,11 @@ def test_every_keyword_of_the_accessor_is_an_option_and_documented() -> None:
     for command in cli.commands():
         parser = parsers[" ".join(command.words)]
         text = parser.format_help()
-        function = cli._resolve(pd.DataFrame().cio, command.method)
+        function = cli_options.resolve(pd.DataFrame().cio, command.method)
         keywords = [
             p.name
             for p in inspect.signature(function).parameters.values()
-            if p.kind is not p.VAR_KEYWORD and p.name not in cli._SEND_OPTIONS
+            if p.kind is not p.VAR_KEYWORD and p.name not in cli_options._SEND_OPTIONS
         ][1 if command.takes_event else 0 :]
         assert [o.param for o in command.options] == keywords
         for option in command.options:
@@ -387,14 +388,14 @@ def test_file_format_unknown_extension_is_a_usage_error() -> None:
 
 def test_column_lists_and_json_constants() -> None:
     """`a,b` is a list, `a=x` renames, a JSON object is a constant, other text passes through."""
-    columns = cli.Option("traits", "columns", "traits")
-    assert cli._argument(columns, "plan, seats") == ["plan", "seats"]
-    assert cli._argument(columns, "plan=tier,seats") == {"plan": "tier", "seats": "seats"}
-    context = cli.Option("context", "json", "context")
-    assert cli._argument(context, '{"ip": "1.2.3.4"}').value == {"ip": "1.2.3.4"}
-    assert cli._argument(context, "ctx_column") == "ctx_column"
+    columns = cli_options.Option("traits", "columns", "traits")
+    assert cli_options.argument(columns, "plan, seats") == ["plan", "seats"]
+    assert cli_options.argument(columns, "plan=tier,seats") == {"plan": "tier", "seats": "seats"}
+    context = cli_options.Option("context", "json", "context")
+    assert cli_options.argument(context, '{"ip": "1.2.3.4"}').value == {"ip": "1.2.3.4"}
+    assert cli_options.argument(context, "ctx_column") == "ctx_column"
     with pytest.raises(cli.UsageError, match="not valid JSON"):
-        cli._argument(context, '{"ip": ')
+        cli_options.argument(context, '{"ip": ')
 
 
 def test_written_result_round_trips(tmp_path: Path) -> None:

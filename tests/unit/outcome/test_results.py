@@ -59,7 +59,7 @@ def test_merge_retry_refuses_foreign_rows() -> None:
 
 def test_every_status_handler_derives_from_the_one_definition() -> None:
     """The dtype, the report, report.ok and the CLI's --rejects all read results.Status."""
-    from pandas_cio.cli import main as cli
+    from pandas_cio.cli import files as cli
     from pandas_cio.outcome.report import SendReport
 
     assert list(STATUS_DTYPE.categories) == [s.value for s in Status]
