@@ -18,7 +18,7 @@ import pytest
 from paths import REPO as ROOT
 from paths import TESTS
 
-# What a plain clone runs, from where the suite keeps it (copied flat).
+# What a plain clone runs, copied to where the suite keeps it.
 COPIED = (
     "conftest.py",
     "paths.py",
@@ -31,7 +31,8 @@ def _plain_clone(tmp_path: Path) -> Path:
     tests = tmp_path / "clone" / "tests"
     tests.mkdir(parents=True)
     for name in COPIED:
-        shutil.copy(TESTS / name, tests / Path(name).name)
+        (tests / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(TESTS / name, tests / name)
     return tests.parent
 
 
@@ -54,7 +55,11 @@ def _pytest(clone: Path, *extra: str, reference: str | None = None) -> str:
 def test_a_plain_clone_skips_the_reference_tests_in_one_line(tmp_path: Path) -> None:
     """One SKIPPED line for all of them, naming the file, the folder and the variable."""
     clone = _plain_clone(tmp_path)
-    output = _pytest(clone, "tests/acceptance/test_reference_conformance.py", "tests/unit/catalogue/test_events_catalogue.py")
+    output = _pytest(
+        clone,
+        "tests/acceptance/test_reference_conformance.py",
+        "tests/unit/catalogue/test_events_catalogue.py",
+    )
     skipped = [line for line in output.splitlines() if line.startswith("SKIPPED")]
     assert len(skipped) == 1, output
     (line,) = skipped
@@ -91,7 +96,11 @@ def test_a_wrong_variable_says_what_is_missing(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
     output = _pytest(
-        clone, "tests/unit/catalogue/test_events_catalogue.py", "-k", "introduction_table", reference=str(empty)
+        clone,
+        "tests/unit/catalogue/test_events_catalogue.py",
+        "-k",
+        "introduction_table",
+        reference=str(empty),
     )
     (line,) = [line for line in output.splitlines() if line.startswith("SKIPPED")]
     assert f"PANDAS_CIO_REFERENCE={empty} has no cio_pipelines_api.json" in line
