@@ -1,4 +1,8 @@
-"""Shared test settings: hypothesis profiles, the reference spec, and a Jupyter kernel.
+"""Shared test settings: hypothesis profiles, the reference spec, a Jupyter kernel, a fake.
+
+The ``fake`` fixture (one :class:`~pandas_cio.testing.FakeCio` per module) and
+``client`` (a client of it, reset, without retries) serve the modules that
+send many small frames; a module that needs other settings defines its own.
 
 The reference-conformance tests compare what the library sends with
 Customer.io's public OpenAPI description of the Data Pipelines API. That file
@@ -17,6 +21,9 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+import pandas_cio
+from pandas_cio.testing import FakeCio
 
 settings.register_profile(
     "ci",
@@ -160,3 +167,22 @@ def kernel_name(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _no_base_url_from_the_shell(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests choose their own endpoints: a CIO_BASE_URL left in the shell must not redirect them."""
     monkeypatch.delenv("CIO_BASE_URL", raising=False)
+
+
+# One fake a module, and a client of it ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fake() -> Iterator[FakeCio]:
+    """One fake service for the module; tests reset it (``client`` does)."""
+    with FakeCio() as server:
+        yield server
+
+
+@pytest.fixture
+def client(fake: FakeCio) -> Iterator[pandas_cio.Client]:
+    """A client of the reset fake, without retries so injected faults fail a batch at once."""
+    fake.reset()
+    fake.clear_faults()
+    with pandas_cio.Client(fake.api_key, base_url=fake.url, retry=0) as c:
+        yield c

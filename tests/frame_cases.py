@@ -10,6 +10,11 @@ in a time zone other than UTC, list and struct columns.
 
 :func:`case_for` reads the call plan that :func:`pandas_cio.schema` reads, so
 every operation of the table has a case, and a new operation gets one.
+
+The send tests' builders live here too, written once: :func:`people` (a frame
+of distinct people), :func:`fast_retry` and :func:`client_for` /
+:func:`client_at` (a client with millisecond backoffs), and :func:`recorded`
+(the calls a fake accepted, without the send's own stamps).
 """
 
 from __future__ import annotations
@@ -17,14 +22,18 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable
 from typing import Any, NamedTuple
 
+import numpy as np
 import pandas as pd
+from urllib3.util.retry import Retry
 
+import pandas_cio
 from pandas_cio.catalogue.events import EVENTS, JsonType, PropertySpec
 from pandas_cio.catalogue.operations import OPERATIONS
+from pandas_cio.delivery.transport import default_retry
 from pandas_cio.prepare.plan import Source
 from pandas_cio.prepare.roles import Col
 from pandas_cio.prepare.schemas import plan_for, resolve_operation
-from pandas_cio.testing import arguments_for
+from pandas_cio.testing import FakeCio, arguments_for
 
 ROWS = 4
 #: The row every case makes invalid (no person, or no value in a required column).
@@ -154,3 +163,46 @@ def method_for(frame: Any, operation: str) -> Callable[..., Any]:
         return category(operation, **arguments)
 
     return send
+
+
+# Builders of the send tests
+
+
+def people(n: int, *, seed: int = 3) -> pd.DataFrame:
+    """``n`` distinct people (``user-0`` ...) with a ``plan`` and a ``score`` trait."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "id": [f"user-{i}" for i in range(n)],
+            "plan": rng.choice(["free", "pro", "team"], n),
+            "score": rng.random(n),
+        }
+    )
+
+
+def fast_retry(total: int = 10) -> Retry:
+    """The library's retry policy with ``total`` retries and millisecond backoffs, no jitter."""
+    return default_retry(total).new(backoff_factor=0.001, backoff_jitter=0.0)
+
+
+def client_at(url: str, key: str, *, retries: int = 10, **options: Any) -> pandas_cio.Client:
+    """A client of ``url`` with :func:`fast_retry` (``retry=`` overrides it) and ``options``."""
+    options.setdefault("retry", fast_retry(retries))
+    return pandas_cio.Client(key, base_url=url, **options)
+
+
+def client_for(fake: FakeCio, *, retries: int = 10, **options: Any) -> pandas_cio.Client:
+    """A client bound to ``fake``, as :func:`client_at` makes it."""
+    return client_at(fake.url, fake.api_key, retries=retries, **options)
+
+
+def recorded(fake: FakeCio, result: pd.DataFrame) -> list[dict[str, Any]]:
+    """The calls the fake accepted, without messageId and the send's own timestamp stamp."""
+    sent = result[result["status"] == "sent"]
+    assert fake.message_ids == sent["message_id"].tolist()
+    # Events sent without timestamp= carry the send's start (pandas_cio.prepare.stamping).
+    stamp = result.attrs["cio"]["timestamp"]
+    return [
+        {k: v for k, v in call.items() if k != "messageId" and (k, v) != ("timestamp", stamp)}
+        for call in fake.calls
+    ]

@@ -8,10 +8,12 @@ destination's action in snake case (``trackPageView`` -> ``_track_page_view``).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from pandas_cio.testing import _journeys_actions as act
+from pandas_cio.testing import _journeys_fields as fields
+from pandas_cio.testing._journeys_profiles import ProfileIndex
 from pandas_cio.testing._journeys_types import (
     Deletion,
     DeliveryMetric,
@@ -39,59 +41,11 @@ _OBJECT_READ = frozenset(
 )
 
 
-@dataclass
-class _Profile:
-    """A person or anonymous profile, mutable inside the model only."""
-
-    key: str
-    kind: str
-    attributes: dict[str, Any] = field(default_factory=dict)
-    events: list[Event] = field(default_factory=list)
-    # Every identifier that finds this profile, so that merges and deletions
-    # touch only its own index entries.
-    keys: set[tuple[str, str]] = field(default_factory=set)
-
-    @property
-    def person(self) -> str | None:
-        return None if self.kind == "anonymous_id" else self.key
-
-
-def _path(call: dict[str, Any], *keys: str) -> Any:
-    """The value at a dotted path of the call, None when any step is missing or not an object."""
-    value: Any = call
-    for key in keys:
-        if not isinstance(value, dict):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _first(*values: Any) -> Any:
-    """The first present value (mapping-kit ``@if exists ... else``)."""
-    for value in values:
-        if act.present(value):
-            return value
-    return None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _empty_id(call: dict[str, Any], *keys: str) -> str | None:
-    """Name the first id field that is present but empty: Journeys refuses empty ids."""
-    for key in keys:
-        value = call.get(key)
-        if isinstance(value, str) and not value.strip():
-            return key
-    return None
-
-
-class Store:
+class Store(ProfileIndex):
     """Profiles, objects, events and the rest, as the actions leave them."""
 
     def __init__(self) -> None:
-        self.profiles: dict[tuple[str, str], _Profile] = {}
+        super().__init__()
         self.objects: dict[tuple[str, str], dict[str, Any]] = {}
         self.relationships: dict[tuple[str, str, str], dict[str, Any]] = {}
         self.devices: dict[tuple[str, str], Device] = {}
@@ -111,76 +65,23 @@ class Store:
         """Apply one accepted call; ``context`` is its ``/batch`` request's own context."""
         if isinstance(context, dict) and context:
             own = call.get("context")
-            merged = _deep_merge(context, own if isinstance(own, dict) else {})
+            merged = fields.deep_merge(context, own if isinstance(own, dict) else {})
             call = {**call, "context": merged}
         landed = False
         for action in act.actions_for(call):
             before = len(self.dropped)
             getattr(self, _method(action))(call, action)
             landed = landed or all(d.partial for d in self.dropped[before:])
-        message_id = _message_id(call)
+        message_id = fields.message_id(call)
         if landed and message_id is not None:
             self.landed.add(message_id)
 
     def refused(self, call: Any, reason: str) -> None:
         """Record a call the Data Pipelines API refused."""
-        self.dropped.append(_dropped(call, "pipelines_api", reason, by="pipelines_api"))
-
-    # Profiles
-
-    def unique_profiles(self) -> list[_Profile]:
-        seen: dict[int, _Profile] = {}
-        for profile in self.profiles.values():
-            seen.setdefault(id(profile), profile)
-        return list(seen.values())
-
-    def lookup(self, person_id: str) -> _Profile | None:
-        candidates = [("id", person_id), ("email", person_id), ("anonymous_id", person_id)]
-        if person_id.startswith("cio_"):
-            candidates.insert(0, ("cio_id", person_id[4:]))
-        for key in candidates:
-            if key in self.profiles:
-                return self.profiles[key]
-        return None
-
-    def _profile(self, identifier: tuple[str, str]) -> _Profile:
-        profile = self.profiles.get(identifier)
-        if profile is None:
-            kind, value = identifier
-            key = "cio_" + value if kind == "cio_id" else value
-            profile = _Profile(key, kind)
-            self._bind(identifier, profile)
-        return profile
-
-    def _bind(self, identifier: tuple[str, str], profile: _Profile) -> None:
-        """Make ``identifier`` find ``profile``, taking it from any profile it found before."""
-        previous = self.profiles.get(identifier)
-        if previous is not None:
-            previous.keys.discard(identifier)
-        self.profiles[identifier] = profile
-        profile.keys.add(identifier)
-
-    def _index_email(self, profile: _Profile) -> None:
-        email = profile.attributes.get("email")
-        if isinstance(email, str) and email and ("email", email) not in self.profiles:
-            self._bind(("email", email), profile)
-
-    def _absorb(self, into: _Profile, other: _Profile) -> None:
-        """Move ``other``'s attributes (where ``into`` has none) and events into ``into``."""
-        for name, value in other.attributes.items():
-            into.attributes.setdefault(name, value)
-        moved = [replace(e, person=into.person) for e in other.events]
-        into.events.extend(moved)
-        for key in list(other.keys):
-            self._bind(key, into)
-
-    def _forget(self, profile: _Profile) -> None:
-        for key in profile.keys:
-            del self.profiles[key]
-        profile.keys.clear()
+        self.dropped.append(fields.dropped(call, "pipelines_api", reason, by="pipelines_api"))
 
     def _drop(self, call: dict[str, Any], action: str, reason: str) -> None:
-        self.dropped.append(_dropped(call, action, reason))
+        self.dropped.append(fields.dropped(call, action, reason))
 
     def _is_suppressed(self, call: dict[str, Any], action: str) -> bool:
         if call.get("userId") in self.suppressed:
@@ -193,14 +94,16 @@ class Store:
     def _create_update_person(self, call: dict[str, Any], action: str) -> None:
         traits = call.get("traits") if isinstance(call.get("traits"), dict) else {}
         assert isinstance(traits, dict)
-        empty = _empty_id(call, "userId", "anonymousId")
+        empty = fields.empty_id(call, "userId", "anonymousId")
         if empty:
             self._drop(call, action, f"{empty} is empty; Journeys refuses empty ids")
             return
-        email = _text(traits.get("email"))
-        anonymous_id = _text(call.get("anonymousId"))
+        email = fields.text(traits.get("email"))
+        anonymous_id = fields.text(call.get("anonymousId"))
         identifier = act.resolve_person(
-            _first(call.get("userId"), traits.get("email")), email=email, anonymous_id=anonymous_id
+            fields.first(call.get("userId"), traits.get("email")),
+            email=email,
+            anonymous_id=anonymous_id,
         )
         if identifier is None:
             self._drop(call, action, "identify needs a userId, traits.email or anonymousId")
@@ -208,7 +111,7 @@ class Store:
         if self._is_suppressed(call, action):
             return
         attributes = {k: v for k, v in traits.items() if k not in _PERSON_MAPPED}
-        created_at = _first(traits.get("created_at"), traits.get("createdAt"))
+        created_at = fields.first(traits.get("created_at"), traits.get("createdAt"))
         if created_at is not None:
             attributes["created_at"] = created_at
         if email:
@@ -230,7 +133,9 @@ class Store:
         self._index_email(profile)
         object_id = traits.get("objectId")
         if act.present(object_id):
-            type_id = str(_first(traits.get("object_type_id"), traits.get("objectTypeId"), "1"))
+            type_id = str(
+                fields.first(traits.get("object_type_id"), traits.get("objectTypeId"), "1")
+            )
             relation = traits.get("relationshipAttributes")
             key = (type_id, str(object_id), profile.key)
             self.relationships.setdefault(key, {}).update(
@@ -239,11 +144,11 @@ class Store:
 
     def _event(self, call: dict[str, Any], action: str, kind: str, name: Any, data: Any) -> None:
         """Land one event, page or screen view on its profile (Track Event and the view actions)."""
-        empty = _empty_id(call, "userId", "anonymousId")
+        empty = fields.empty_id(call, "userId", "anonymousId")
         if empty:
             self._drop(call, action, f"{empty} is empty; Journeys refuses empty ids")
             return
-        anonymous_id = _text(call.get("anonymousId"))
+        anonymous_id = fields.text(call.get("anonymousId"))
         identifier = act.resolve_person(call.get("userId"), anonymous_id=anonymous_id)
         if identifier is None:
             self._drop(call, action, f"{action} needs a userId or anonymousId")
@@ -287,14 +192,14 @@ class Store:
 
     def _track_event(self, call: dict[str, Any], action: str) -> None:
         name = call.get("event")
-        if not _text(name):
+        if not fields.text(name):
             self._drop(call, action, "track needs an event name")
             return
         self._event(call, action, "event", name, call.get("properties"))
 
     def _track_page_view(self, call: dict[str, Any], action: str) -> None:
-        url = _path(call, "properties", "url")
-        if not _text(url):
+        url = fields.path(call, "properties", "url")
+        if not fields.text(url):
             self._drop(
                 call, action, "page needs properties.url (the destination uses it as the page name)"
             )
@@ -303,7 +208,7 @@ class Store:
 
     def _track_screen_view(self, call: dict[str, Any], action: str) -> None:
         name = call.get("name")
-        if not _text(name):
+        if not fields.text(name):
             self._drop(call, action, "screen needs a name")
             return
         self._event(call, action, "screen", name, call.get("properties"))
@@ -311,7 +216,7 @@ class Store:
     def _create_update_object(self, call: dict[str, Any], action: str) -> None:
         traits = call.get("traits") if isinstance(call.get("traits"), dict) else {}
         assert isinstance(traits, dict)
-        empty = _empty_id(call, "groupId", "userId", "anonymousId")
+        empty = fields.empty_id(call, "groupId", "userId", "anonymousId")
         if empty:
             self._drop(call, action, f"{empty} is empty; Journeys refuses empty ids")
             return
@@ -319,11 +224,11 @@ class Store:
         if not act.present(object_id):
             self._drop(call, action, "group needs a groupId (the object id)")
             return
-        type_id = str(_first(traits.get("object_type_id"), traits.get("objectTypeId"), "1"))
+        type_id = str(fields.first(traits.get("object_type_id"), traits.get("objectTypeId"), "1"))
         given = traits.get("objectAttributes")
         attributes = {k: v for k, v in (given if isinstance(given, dict) else {}).items()}
         attributes.pop("object_type_id", None)
-        created_at = _first(traits.get("created_at"), traits.get("createdAt"))
+        created_at = fields.first(traits.get("created_at"), traits.get("createdAt"))
         if created_at is not None:
             attributes["created_at"] = created_at
         attributes = act.convert_attributes(attributes)
@@ -339,15 +244,15 @@ class Store:
             # object attributes only from traits.objectAttributes).
             names = ", ".join(ignored)
             reason = f"traits outside objectAttributes are not object attributes: {names}"
-            self.dropped.append(replace(_dropped(call, action, reason), partial=True))
+            self.dropped.append(replace(fields.dropped(call, action, reason), partial=True))
         self.objects.setdefault((type_id, str(object_id)), {}).update(attributes)
-        member = _text(call.get("userId")) or _text(call.get("anonymousId"))
+        member = fields.text(call.get("userId")) or fields.text(call.get("anonymousId"))
         if member is not None:
             key = (type_id, str(object_id), member)
             self.relationships.setdefault(key, {}).update(relation or {})
 
     def _merge_people(self, call: dict[str, Any], action: str) -> None:
-        primary, secondary = _text(call.get("userId")), _text(call.get("previousId"))
+        primary, secondary = fields.text(call.get("userId")), fields.text(call.get("previousId"))
         if primary is None or secondary is None:
             self._drop(call, action, "alias needs a non-empty userId and previousId")
             return
@@ -362,10 +267,10 @@ class Store:
             # anonymous ids now find the primary.
             del self.profiles[secondary_id]
             into.keys.discard(secondary_id)
-        self.merges.append(Merge(primary, secondary, _message_id(call)))
+        self.merges.append(Merge(primary, secondary, fields.message_id(call)))
 
     def _person_action(self, call: dict[str, Any], action: str) -> str | None:
-        person = _text(call.get("userId"))
+        person = fields.text(call.get("userId"))
         if person is None:
             self._drop(call, action, f"{action} needs a userId")
         return person
@@ -374,7 +279,7 @@ class Store:
         person = self._person_action(call, action)
         if person is not None:
             self._remove_person(person)
-            self.deletions.append(Deletion("person", (person,), _message_id(call)))
+            self.deletions.append(Deletion("person", (person,), fields.message_id(call)))
 
     def _remove_person(self, person: str) -> None:
         profile = self.lookup(person)
@@ -391,20 +296,20 @@ class Store:
             # Suppression deletes the person and keeps the id from being re-added.
             self._remove_person(person)
             self.suppressed.add(person)
-            self.suppressions.append(Suppression(person, True, _message_id(call)))
+            self.suppressions.append(Suppression(person, True, fields.message_id(call)))
 
     def _unsuppress_person(self, call: dict[str, Any], action: str) -> None:
         person = self._person_action(call, action)
         if person is not None:
             self.suppressed.discard(person)
-            self.suppressions.append(Suppression(person, False, _message_id(call)))
+            self.suppressions.append(Suppression(person, False, fields.message_id(call)))
 
     def _device_fields(
         self, call: dict[str, Any], action: str, *, platform: bool
     ) -> tuple[str, str, str] | None:
-        person = _text(call.get("userId"))
-        token = _text(_path(call, "context", "device", "token"))
-        kind = _text(_path(call, "context", "device", "type"))
+        person = fields.text(call.get("userId"))
+        token = fields.text(fields.path(call, "context", "device", "token"))
+        kind = fields.text(fields.path(call, "context", "device", "type"))
         missing = [
             name
             for name, value, needed in (
@@ -440,7 +345,7 @@ class Store:
             platform,
             act.convert_timestamp(call.get("timestamp")),
             merged,
-            _message_id(call),
+            fields.message_id(call),
         )
 
     def _delete_device(self, call: dict[str, Any], action: str) -> None:
@@ -449,16 +354,16 @@ class Store:
             return
         person, token, _ = found
         self.devices.pop((person, token), None)
-        self.deletions.append(Deletion("device", (person, token), _message_id(call)))
+        self.deletions.append(Deletion("device", (person, token), fields.message_id(call)))
 
     def _object_key(self, call: dict[str, Any], action: str) -> tuple[str, str] | None:
-        object_id = _path(call, "properties", "objectId")
+        object_id = fields.path(call, "properties", "objectId")
         if not act.present(object_id) or object_id == "":
             self._drop(call, action, f"{action} needs properties.objectId")
             return None
-        type_id = _first(
-            _path(call, "properties", "object_type_id"),
-            _path(call, "properties", "objectTypeId"),
+        type_id = fields.first(
+            fields.path(call, "properties", "object_type_id"),
+            fields.path(call, "properties", "objectTypeId"),
             "1",
         )
         return str(type_id), str(object_id)
@@ -470,10 +375,10 @@ class Store:
         self.objects.pop(key, None)
         for rel in [k for k in self.relationships if k[:2] == key]:
             del self.relationships[rel]
-        self.deletions.append(Deletion("object", key, _message_id(call)))
+        self.deletions.append(Deletion("object", key, fields.message_id(call)))
 
     def _delete_relationship(self, call: dict[str, Any], action: str) -> None:
-        member = _text(call.get("userId")) or _text(call.get("anonymousId"))
+        member = fields.text(call.get("userId")) or fields.text(call.get("anonymousId"))
         if member is None:
             self._drop(call, action, f"{action} needs a userId or anonymousId")
             return
@@ -481,12 +386,12 @@ class Store:
         if key is None:
             return
         self.relationships.pop((*key, member), None)
-        self.deletions.append(Deletion("relationship", (*key, member), _message_id(call)))
+        self.deletions.append(Deletion("relationship", (*key, member), fields.message_id(call)))
 
     def _report_delivery_event(self, call: dict[str, Any], action: str) -> None:
         props = call.get("properties") if isinstance(call.get("properties"), dict) else {}
         assert isinstance(props, dict)
-        delivery_id, metric = _text(props.get("deliveryId")), _text(props.get("metric"))
+        delivery_id, metric = fields.text(props.get("deliveryId")), fields.text(props.get("metric"))
         if delivery_id is None or metric is None:
             self._drop(call, action, f"{action} needs properties.deliveryId and properties.metric")
             return
@@ -499,12 +404,12 @@ class Store:
                 delivery_id=delivery_id,
                 metric=metric,
                 timestamp=act.convert_timestamp(call.get("timestamp")),
-                recipient=_text(props.get("recipient")),
-                reason=_text(props.get("reason")),
-                href=_text(props.get("href")),
-                action_name=_text(props.get("actionName")),
-                action_value=_text(props.get("actionValue")),
-                message_id=_message_id(call),
+                recipient=fields.text(props.get("recipient")),
+                reason=fields.text(props.get("reason")),
+                href=fields.text(props.get("href")),
+                action_name=fields.text(props.get("actionName")),
+                action_value=fields.text(props.get("actionValue")),
+                message_id=fields.message_id(call),
             )
         )
 
@@ -516,32 +421,3 @@ class Store:
 def _method(action: str) -> str:
     """The model's method for a destination action: ``trackPageView`` -> ``_track_page_view``."""
     return "_" + re.sub(r"([A-Z])", r"_\1", action).lower()
-
-
-def _message_id(call: dict[str, Any]) -> str | None:
-    value = call.get("messageId")
-    return value if isinstance(value, str) else None
-
-
-def _dropped(call: Any, action: str, reason: str, *, by: str = "journeys") -> Dropped:
-    if not isinstance(call, dict):
-        return Dropped(None, "", None, action, reason, by)  # type: ignore[arg-type]
-    event = call.get("event")
-    return Dropped(
-        message_id=_message_id(call),
-        call_type=str(call.get("type") or ""),
-        event=event if isinstance(event, str) else None,
-        action=action,
-        reason=reason,
-        by=by,  # type: ignore[arg-type]
-    )
-
-
-def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = value
-    return out

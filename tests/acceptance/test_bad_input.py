@@ -127,13 +127,6 @@ def assert_bodies_strict_and_bounded(fake: FakeCio) -> None:
 
 
 @pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCio]:
-    """One fake for the module; each example resets it."""
-    with FakeCio() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def client(fake: FakeCio) -> Iterator[pandas_cio.Client]:
     """A client bound to the module's fake."""
     retry = default_retry(2).new(backoff_factor=0.001)

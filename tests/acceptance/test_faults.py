@@ -14,15 +14,13 @@ import re
 import socket
 import threading
 from collections.abc import Iterator
-from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
+from frame_cases import client_at, client_for, people
 from loopback import fails_after
 
 import pandas_cio
-from pandas_cio.delivery.transport import default_retry
 from pandas_cio.outcome.progress import Progress
 from pandas_cio.testing import FakeCio, Fault, messy
 
@@ -30,25 +28,6 @@ from pandas_cio.testing import FakeCio, Fault, messy
 BATCH_BYTES = 5_000
 # A watchdog: a send that has not returned by then is a hang, and fails the test.
 HANG_SECONDS = 60
-
-
-def people(n: int) -> pd.DataFrame:
-    """Distinct people with a couple of traits."""
-    rng = np.random.default_rng(3)
-    return pd.DataFrame(
-        {
-            "id": [f"user-{i}" for i in range(n)],
-            "plan": rng.choice(["free", "pro", "team"], n),
-            "score": rng.random(n),
-        }
-    )
-
-
-def client_for(url: str, key: str, *, retries: int = 10, **options: Any) -> pandas_cio.Client:
-    """A client with millisecond backoffs and small batches."""
-    retry = default_retry(retries).new(backoff_factor=0.001, backoff_jitter=0.0)
-    options.setdefault("max_batch_bytes", BATCH_BYTES)
-    return pandas_cio.Client(key, base_url=url, retry=retry, **options)
 
 
 def assert_sent_exactly_recorded(result: pd.DataFrame, fake: FakeCio) -> None:
@@ -100,7 +79,7 @@ def test_flaky_service_delivers_every_row(fake: FakeCio, watchdog: None) -> None
     """30% of requests get 503/500/429 (Retry-After in seconds, as a date, absent) or a reset."""
     fake.inject(*messy.flaky(rate=0.3))
     frame = people(3_000)
-    with client_for(fake.url, fake.api_key, retries=12, workers=6) as client:
+    with client_for(fake, max_batch_bytes=BATCH_BYTES, retries=12, workers=6) as client:
         result = frame.cio.identify(user_id="id", client=client)
     assert (result["status"] == "sent").all()
     assert_sent_exactly_recorded(result, fake)
@@ -117,7 +96,7 @@ def test_requests_hanging_past_the_timeout_are_retried(fake: FakeCio, watchdog: 
     """Requests held past the read timeout are retried; rows end sent, attempts counted."""
     fake.inject(*messy.hangs(rate=0.2, seconds=2.0))
     frame = people(600)
-    with client_for(fake.url, fake.api_key, timeout=(1.0, 0.2), workers=8) as client:
+    with client_for(fake, max_batch_bytes=BATCH_BYTES, timeout=(1.0, 0.2), workers=8) as client:
         result = frame.cio.identify(user_id="id", client=client)
     assert (result["status"] == "sent").all()
     assert_sent_exactly_recorded(result, fake)
@@ -129,7 +108,7 @@ def test_retries_run_out_marks_exactly_those_batches_failed(fake: FakeCio) -> No
     """Batches failing after all retries are failed, row for row; the others are sent."""
     fake.inject(Fault(status=503, probability=0.5), *messy.resets(rate=0.2))
     frame = people(2_000)
-    with client_for(fake.url, fake.api_key, retries=1, workers=4) as client:
+    with client_for(fake, max_batch_bytes=BATCH_BYTES, retries=1, workers=4) as client:
         result = frame.cio.identify(user_id="id", client=client)
     assert_sent_exactly_recorded(result, fake)
     assert_attempts_counted(result, fake)
@@ -148,7 +127,7 @@ def test_retries_run_out_marks_exactly_those_batches_failed(fake: FakeCio) -> No
 
     # Re-sending only the failed rows delivers them, with the same messageIds.
     fake.clear_faults()
-    with client_for(fake.url, fake.api_key) as client:
+    with client_for(fake, max_batch_bytes=BATCH_BYTES) as client:
         again = frame[result["status"] == "failed"].cio.identify(user_id="id", client=client)
     assert (again["status"] == "sent").all()
     pd.testing.assert_series_equal(again["message_id"], failed["message_id"])
@@ -159,14 +138,14 @@ def test_one_failing_batch_fails_only_its_own_rows(fake: FakeCio) -> None:
     """With one worker, the first batch meets every 500 the fault has; it alone fails."""
     fake.inject(*messy.outage(500, count=3))
     frame = people(1_000)
-    with client_for(fake.url, fake.api_key, retries=2, workers=1) as client:
+    with client_for(fake, max_batch_bytes=BATCH_BYTES, retries=2, workers=1) as client:
         result = frame.cio.identify(user_id="id", client=client)
     failed = result["status"] == "failed"
     assert (failed == (result["batch"] == 0)).all()
     assert result.loc[failed, "error"].eq("HTTP 500 after 3 attempts").all()
     assert result.loc[failed, "http_status"].eq(500).all()
     assert_sent_exactly_recorded(result, fake)
-    with client_for(fake.url, fake.api_key) as client:
+    with client_for(fake, max_batch_bytes=BATCH_BYTES) as client:
         again = frame[failed].cio.identify(user_id="id", client=client)
     pd.testing.assert_series_equal(again["message_id"], result.loc[failed, "message_id"])
     assert set(fake.message_ids) == set(result["message_id"])
@@ -201,7 +180,9 @@ def test_unreachable_service_fails_every_row_readably(
 ) -> None:
     """Connection refused or a name that does not resolve: every row failed, no traceback."""
     frame = people(120)  # two batches: each failed lookup can take a while
-    with client_for(url, "pk_us_unreachable", retries=2, workers=4) as client:
+    with client_at(
+        url, "pk_us_unreachable", max_batch_bytes=BATCH_BYTES, retries=2, workers=4
+    ) as client:
         result = frame.cio.identify(user_id="id", client=client)
     assert (result["status"] == "failed").all()
     assert result["error"].str.startswith(reason).all()
@@ -221,7 +202,7 @@ def test_wrong_key_stops_at_once(fake: FakeCio) -> None:
     frame = people(3_000)
     workers = 4
     with (
-        client_for(fake.url, "not-the-key", workers=workers) as client,
+        client_at(fake.url, "not-the-key", max_batch_bytes=BATCH_BYTES, workers=workers) as client,
         pytest.raises(pandas_cio.AuthenticationError) as info,
     ):
         frame.cio.identify(user_id="id", client=client)
@@ -251,7 +232,7 @@ def test_key_refused_midway_keeps_the_rows_already_sent(
     fake.latency = 0.02
     frame = people(3_000)
     with (
-        client_for(fake.url, fake.api_key, workers=4) as client,
+        client_for(fake, max_batch_bytes=BATCH_BYTES, workers=4) as client,
         pytest.raises(pandas_cio.AuthenticationError) as info,
     ):
         frame.cio.identify(user_id="id", client=client)

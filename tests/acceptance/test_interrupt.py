@@ -15,13 +15,12 @@ import signal
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pandas as pd
 import pytest
+from frame_cases import client_for
 
 import pandas_cio
-from pandas_cio.delivery.transport import default_retry
 from pandas_cio.outcome.progress import Progress
 from pandas_cio.testing import FakeCio, Fault
 
@@ -33,14 +32,6 @@ BATCH_BYTES = 3_000
 def frame_of(n: int = ROWS) -> pd.DataFrame:
     """A people frame with distinct rows (so distinct messageIds)."""
     return pd.DataFrame({"id": [f"user-{i}" for i in range(n)], "plan": ["pro", "free"] * (n // 2)})
-
-
-def client_for(fake: FakeCio, **options: Any) -> pandas_cio.Client:
-    """A client with millisecond backoffs bound to the fake."""
-    retry = options.pop("retry", default_retry(3).new(backoff_factor=0.001, backoff_jitter=0.0))
-    return pandas_cio.Client(
-        fake.api_key, base_url=fake.url, retry=retry, max_batch_bytes=BATCH_BYTES, **options
-    )
 
 
 def ctrl_c() -> None:
@@ -89,7 +80,7 @@ def test_interrupt_after_some_batches_keeps_every_sent_row(
 
     monkeypatch.setattr(Progress, "update", interrupt_after_ten)
     frame = frame_of()
-    with client_for(fake, workers=8) as client:
+    with client_for(fake, retries=3, max_batch_bytes=BATCH_BYTES, workers=8) as client:
         with pytest.raises(pandas_cio.InterruptedSendError) as info:
             frame.cio.identify(user_id="id", client=client)
         assert isinstance(info.value, KeyboardInterrupt)
@@ -117,7 +108,7 @@ def test_interrupt_main_anywhere_keeps_every_sent_row(fake: FakeCio) -> None:
         ctrl_c()
 
     trigger = threading.Thread(target=interrupt_when_busy, daemon=True)
-    with client_for(fake, workers=8) as client:
+    with client_for(fake, retries=3, max_batch_bytes=BATCH_BYTES, workers=8) as client:
         trigger.start()
         with pytest.raises(pandas_cio.InterruptedSendError) as info:
             frame.cio.identify(user_id="id", client=client)
@@ -144,7 +135,9 @@ def test_interrupt_wakes_workers_waiting_to_retry(fake: FakeCio) -> None:
     # adaptive=False: four requests in flight from the start. With the tuned
     # limit, the first 503s halve it on a busy machine before all four went,
     # so fewer workers would be waiting when Ctrl-C comes.
-    with client_for(fake, workers=4, adaptive=False) as client:
+    with client_for(
+        fake, retries=3, max_batch_bytes=BATCH_BYTES, workers=4, adaptive=False
+    ) as client:
         trigger.start()
         with pytest.raises(pandas_cio.InterruptedSendError) as info:
             frame.cio.identify(user_id="id", client=client)
@@ -171,7 +164,7 @@ def test_resending_what_was_not_sent_completes_the_job(
             raise KeyboardInterrupt
 
     frame = frame_of(2_000)
-    with client_for(fake) as client:
+    with client_for(fake, retries=3, max_batch_bytes=BATCH_BYTES) as client:
         with monkeypatch.context() as patch:
             patch.setattr(Progress, "update", interrupt_on_third)
             with pytest.raises(pandas_cio.SendError) as info:

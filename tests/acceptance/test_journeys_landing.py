@@ -20,22 +20,15 @@ import pytest
 
 import pandas_cio  # noqa: F401  (registers df.cio)
 from pandas_cio import Client
+from pandas_cio.catalogue.events import DELIVERY_METRICS
 from pandas_cio.errors import ColumnError, UnknownEventError
 from pandas_cio.prepare.plan import RESERVED_EVENTS
 from pandas_cio.testing import Deletion, Dropped, FakeCio, Merge, Suppression
 
 JAN2 = "2024-01-02T00:00:00Z"
 JAN2_UNIX = 1704153600
-METRICS = (
-    "delivered",
-    "opened",
-    "clicked",
-    "converted",
-    "bounced",
-    "spammed",
-    "dropped",
-    "deferred",
-)
+# The catalogue owns the list (tests/unit/catalogue pins it); every metric must land.
+METRICS = DELIVERY_METRICS
 ULID = re.compile(r"^[0-7][0-9A-HJKMNP-TV-Z]{25}$")
 OFF = re.escape("journeys=False turns this check off")
 

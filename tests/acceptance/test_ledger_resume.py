@@ -24,7 +24,11 @@ import pandas_cio
 from pandas_cio.ledger.store import SqliteLedger
 from pandas_cio.testing import FakeCio
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+pytestmark = [
+    pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals"),
+    # Both tests start sender processes and wait on them: 3 to 6 s each.
+    pytest.mark.slow,
+]
 
 ROWS = 100_000
 # Small bodies and a slow fake make the 100,000-row send last a few seconds,

@@ -57,6 +57,8 @@ def test_the_notebooks_are_there() -> None:
     assert expected <= names
 
 
+# Each notebook starts a kernel: 2 to 33 s a notebook.
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_top_to_bottom(path: Path, kernel_name: str, tmp_path: Path) -> None:
     """The notebook executes without an error, against the fake service."""

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pandas as pd
 import pytest
+from frame_cases import recorded
 
 import pandas_cio
 from pandas_cio.testing import FakeCio
-
-
-def recorded(fake: FakeCio, result: pd.DataFrame) -> list[dict[str, Any]]:
-    """The calls the fake accepted, without messageId and the send's own timestamp stamp."""
-    sent = result[result["status"] == "sent"]
-    assert fake.message_ids == sent["message_id"].tolist()
-    # Events sent without timestamp= carry the send's start (pandas_cio.prepare.stamping).
-    stamp = result.attrs["cio"]["timestamp"]
-    return [
-        {k: v for k, v in call.items() if k != "messageId" and (k, v) != ("timestamp", stamp)}
-        for call in fake.calls
-    ]
 
 
 @pytest.fixture

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from frame_cases import client_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.pandas import column, data_frames, range_indexes
 
 import pandas_cio
-from pandas_cio.delivery.transport import default_retry
 from pandas_cio.prepare.batching import MAX_BATCH_BYTES, MAX_CALL_BYTES
 from pandas_cio.testing import FakeCio, Fault
 
@@ -52,19 +51,6 @@ def people_frame(n: int) -> pd.DataFrame:
     frame.loc[17, "id"] = np.nan
     frame.loc[42, "plan"] = "x" * 40_000
     return frame
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCio]:
-    """One fake service for the module; tests reset it."""
-    with FakeCio() as server:
-        yield server
-
-
-def client_for(fake: FakeCio, retries: int = 10, **options: Any) -> pandas_cio.Client:
-    """A client bound to the fake, with the default policy but millisecond backoffs."""
-    retry = default_retry(retries).new(backoff_factor=0.01, backoff_jitter=0.01)
-    return pandas_cio.Client(fake.api_key, base_url=fake.url, retry=retry, **options)
 
 
 def test_ten_thousand_people(fake: FakeCio) -> None:

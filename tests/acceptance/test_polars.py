@@ -41,6 +41,8 @@ def _assert_same_result(got: Any, expected: pd.DataFrame) -> None:
     pd.testing.assert_frame_equal(back, expected.reset_index(drop=True))
 
 
+# About 12 s over its 84 cases.
+@pytest.mark.slow
 @pytest.mark.parametrize("operation", OPERATION_NAMES)
 def test_every_operation_sends_the_same_calls_from_polars(
     operation: str, cio_fake: FakeCio, cio_client: pandas_cio.Client

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -189,13 +188,6 @@ def test_sent_calls_validate_against_the_reference(
         if op.event is not None:
             instance = event_instance(op.event, call, schemas)
             validator_for(f"/components/schemas/{EVENTS[op.event].reference}").validate(instance)
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCio]:
-    """One fake for the HTTP test of this module."""
-    with FakeCio() as server:
-        yield server
 
 
 def test_request_bodies_validate_against_the_batch_schema(

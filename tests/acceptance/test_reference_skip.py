@@ -18,7 +18,7 @@ import pytest
 from paths import REPO as ROOT
 from paths import TESTS
 
-# What a plain clone runs, where the suite keeps it.
+# What a plain clone runs, copied to where the suite keeps it.
 COPIED = (
     "conftest.py",
     "paths.py",

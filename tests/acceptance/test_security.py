@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 import pytest
 import responses
+from frame_cases import fast_retry
 from hypothesis import example, given
 from hypothesis import strategies as st
 from loopback import loopback_certificate
@@ -34,7 +35,6 @@ from loopback import loopback_certificate
 import pandas_cio
 from pandas_cio import ApiKey, Client, ConfigurationError
 from pandas_cio.delivery.auth import check_base_url
-from pandas_cio.delivery.transport import default_retry
 from pandas_cio.outcome.progress import Progress
 from pandas_cio.testing import FakeCio, messy
 
@@ -67,11 +67,6 @@ def people(n: int = 300) -> pd.DataFrame:
             "plan": ["pro"] * n,
         }
     )
-
-
-def fast_retry(total: int = 8) -> Any:
-    """Millisecond backoffs."""
-    return default_retry(total).new(backoff_factor=0.001, backoff_jitter=0.0)
 
 
 def unused_port() -> int:
@@ -159,7 +154,7 @@ def test_api_key_never_leaks(
         with FakeCio(api_key=key) as fake:
             fake.inject(*messy.flaky(rate=0.3))
             with Client(
-                key, base_url=fake.url, retry=fast_retry(), max_batch_bytes=3_000
+                key, base_url=fake.url, retry=fast_retry(8), max_batch_bytes=3_000
             ) as client:
                 texts += [
                     ("repr(client)", repr(client)),
@@ -360,7 +355,7 @@ def test_logs_never_carry_bodies_or_trait_values(
     with (
         FakeCio() as fake,
         Client(
-            fake.api_key, base_url=fake.url, retry=fast_retry(), max_batch_bytes=3_000
+            fake.api_key, base_url=fake.url, retry=fast_retry(8), max_batch_bytes=3_000
         ) as client,
     ):
         fake.inject(*messy.flaky(rate=0.4))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -109,13 +108,6 @@ def send(frame: pd.DataFrame, spec: EventSpec, args: dict[str, Any], **options: 
     """Send through the category's namespace method, the way a user would."""
     method = getattr(frame.cio.semantic, spec.category)
     return method(spec.name, **args, **options)
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCio]:
-    """One fake for the module's many small sends; tests reset it."""
-    with FakeCio() as server:
-        yield server
 
 
 @pytest.mark.parametrize("name", ALL_NAMES)

@@ -43,6 +43,8 @@ from pandas_cio.testing import FakeCio
 
 pytestmark = [
     pytest.mark.spark,
+    # Every test needs the Spark session (a JVM, 5 s to start); three take 3 to 15 s.
+    pytest.mark.slow,
     # pyspark 4 warns on import that it does not fully support pandas 3 yet.
     pytest.mark.filterwarnings("ignore:PySpark does not yet fully support pandas:FutureWarning"),
     # pyspark's own pandas conversions still pass copy=, which pandas 3 deprecates.

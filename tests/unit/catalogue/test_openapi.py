@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -201,13 +200,6 @@ def test_a_call_breaking_the_document_is_rejected(validator: Any) -> None:
     call["context"]["device"] = {"token": "t", "type": "windows"}
     with pytest.raises(jsonschema.ValidationError, match="'windows' is not one of"):
         validator("devices.register").validate(call)
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCio]:
-    """One fake for the HTTP test of this module."""
-    with FakeCio() as server:
-        yield server
 
 
 def test_request_bodies_validate_as_batch(fake: FakeCio, validator: Any) -> None:

@@ -14,13 +14,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
+from frame_cases import client_for
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import pandas_cio
 from pandas_cio.delivery import sender
 from pandas_cio.delivery.concurrency import START, Concurrency, Gate
-from pandas_cio.delivery.transport import default_retry
 from pandas_cio.testing import FakeCio, Fault
 
 # (seconds the attempt took, whether the service answered)
@@ -156,15 +155,11 @@ def _people(n: int) -> pd.DataFrame:
     return pd.DataFrame({"id": [f"u{i}" for i in range(n)], "plan": ["pro"] * n})
 
 
-def _client(fake: FakeCio, **options: Any) -> pandas_cio.Client:
-    retry = default_retry(10).new(backoff_factor=0.001, backoff_jitter=0.0)
-    return pandas_cio.Client(
-        fake.api_key, base_url=fake.url, retry=retry, max_batch_bytes=400, **options
-    )
-
-
 def test_a_slow_link_gets_more_requests_in_flight(recorded: list[Concurrency]) -> None:
-    with FakeCio(keep_calls=False, latency=0.05) as fake, _client(fake, workers=40) as client:
+    with (
+        FakeCio(keep_calls=False, latency=0.05) as fake,
+        client_for(fake, max_batch_bytes=400, workers=40) as client,
+    ):
         result = _people(400).cio.identify(user_id="id", client=client, progress=False)
     assert (result["status"] == "sent").all()
     (c,) = recorded
@@ -174,7 +169,10 @@ def test_a_slow_link_gets_more_requests_in_flight(recorded: list[Concurrency]) -
 
 
 def test_429s_shrink_the_limit_and_every_row_lands(recorded: list[Concurrency]) -> None:
-    with FakeCio(keep_calls=False, latency=0.02, seed=3) as fake, _client(fake) as client:
+    with (
+        FakeCio(keep_calls=False, latency=0.02, seed=3) as fake,
+        client_for(fake, max_batch_bytes=400) as client,
+    ):
         fake.inject(Fault(status=429, retry_after="0", probability=0.2))
         result = _people(300).cio.identify(user_id="id", client=client, progress=False)
     assert (result["status"] == "sent").all()
@@ -186,7 +184,7 @@ def test_429s_shrink_the_limit_and_every_row_lands(recorded: list[Concurrency]) 
 
 def test_fixed_workers_are_all_used(recorded: list[Concurrency]) -> None:
     fake = FakeCio(keep_calls=False, latency=0.05)
-    with fake, _client(fake, workers=6, adaptive=False) as client:
+    with fake, client_for(fake, max_batch_bytes=400, workers=6, adaptive=False) as client:
         result = _people(200).cio.identify(user_id="id", client=client, progress=False)
     assert (result["status"] == "sent").all()
     (c,) = recorded

@@ -11,14 +11,12 @@ the server's count, which is what the service enforces.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pandas as pd
 import pytest
+from frame_cases import client_for
 
-import pandas_cio
 from pandas_cio import RateLimit
-from pandas_cio.delivery.transport import default_retry
 from pandas_cio.testing import FakeCio, Fault, messy
 
 # One call per request: thousands of requests from a few thousand rows.
@@ -28,19 +26,6 @@ TINY_BATCH_BYTES = 200
 def rows(n: int) -> pd.DataFrame:
     """n distinct people, about 100 bytes of call each."""
     return pd.DataFrame({"id": [f"u{i}" for i in range(n)], "plan": ["pro"] * n})
-
-
-def client_for(fake: FakeCio, rate: RateLimit, **options: Any) -> pandas_cio.Client:
-    """A client with the given rate limit, immediate retries and tiny batches."""
-    retry = default_retry(10).new(backoff_factor=0.001, backoff_jitter=0.0)
-    return pandas_cio.Client(
-        fake.api_key,
-        base_url=fake.url,
-        rate_limit=rate,
-        retry=retry,
-        max_batch_bytes=TINY_BATCH_BYTES,
-        **options,
-    )
 
 
 @pytest.fixture
@@ -55,7 +40,9 @@ def test_service_limit_holds_over_six_thousand_requests(fake: FakeCio) -> None:
     """3,000 per 3 s over 6,000+ requests, 10% refused and retried: no window exceeds it."""
     fake.inject(*messy.throttled(rate=0.05, retry_after="0"), Fault(status=503, probability=0.05))
     frame = rows(6_000)
-    with client_for(fake, RateLimit(3_000, 3.0), workers=16) as client:
+    with client_for(
+        fake, rate_limit=RateLimit(3_000, 3.0), max_batch_bytes=TINY_BATCH_BYTES, workers=16
+    ) as client:
         result = frame.cio.identify(user_id="id", client=client)
     assert (result["status"] == "sent").all()
     assert len(fake.requests) >= 6_000
@@ -67,7 +54,9 @@ def test_lowered_limit_holds_with_retries(fake: FakeCio) -> None:
     """At 100 per 0.5 s, with 20% of requests refused and retried, no window exceeds 100."""
     fake.inject(*messy.flaky(rate=0.2, resets=False))
     frame = rows(240)
-    with client_for(fake, RateLimit(100, 0.5), workers=8) as client:
+    with client_for(
+        fake, rate_limit=RateLimit(100, 0.5), max_batch_bytes=TINY_BATCH_BYTES, workers=8
+    ) as client:
         result = frame.cio.identify(user_id="id", client=client)
     assert (result["status"] == "sent").all()
     assert len(fake.requests) > 200
@@ -80,7 +69,9 @@ def test_small_batches_mark_big_rows_too_large(fake: FakeCio) -> None:
     """With tiny batches, a row too big for one is too_large; the others are sent."""
     frame = rows(20)
     frame["bio"] = ["short"] * 19 + ["x" * 1_000]
-    with client_for(fake, RateLimit(3_000, 3.0)) as client:
+    with client_for(
+        fake, rate_limit=RateLimit(3_000, 3.0), max_batch_bytes=TINY_BATCH_BYTES
+    ) as client:
         result = frame.cio.identify(user_id="id", client=client)
     assert result["status"].iloc[-1] == "too_large"
     assert (result["status"].iloc[:-1] == "sent").all()
@@ -94,7 +85,9 @@ def test_retry_after_is_honoured(form: str) -> None:
     with FakeCio() as fake:
         fake.inject(Fault(status=429, retry_after=header, count=1))
         frame = rows(5)
-        with client_for(fake, RateLimit(3_000, 3.0), workers=1) as client:
+        with client_for(
+            fake, rate_limit=RateLimit(3_000, 3.0), max_batch_bytes=TINY_BATCH_BYTES, workers=1
+        ) as client:
             result = frame.cio.identify(user_id="id", client=client)
         first, retry = fake.requests[:2]
     assert (result["status"] == "sent").all()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -15,21 +14,6 @@ from pandas_cio.cli import main as cli
 from pandas_cio.errors import AuthenticationError
 from pandas_cio.ledger.history import fingerprint
 from pandas_cio.testing import FakeCio
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCio]:
-    """One fake service for the module; tests reset it."""
-    with FakeCio() as server:
-        yield server
-
-
-@pytest.fixture
-def client(fake: FakeCio) -> Iterator[pandas_cio.Client]:
-    """A client of the reset fake."""
-    fake.reset()
-    with pandas_cio.Client(fake.api_key, base_url=fake.url, retry=0) as c:
-        yield c
 
 
 def people(plans: dict[str, str]) -> pd.DataFrame:

@@ -8,9 +8,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
+from frame_cases import people
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,34 +74,6 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ledger]:
         return
     with SqliteLedger(tmp_path / "ledger.sqlite") as ledger:
         yield ledger
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCio]:
-    """One fake service for the module; tests reset it."""
-    with FakeCio() as server:
-        yield server
-
-
-@pytest.fixture
-def client(fake: FakeCio) -> Iterator[pandas_cio.Client]:
-    """A client of the reset fake, without retries so injected faults fail a batch at once."""
-    fake.reset()
-    fake.clear_faults()
-    with pandas_cio.Client(fake.api_key, base_url=fake.url, retry=0) as c:
-        yield c
-
-
-def people(n: int = 200) -> pd.DataFrame:
-    """A people frame with unique ids and a few traits."""
-    rng = np.random.default_rng(3)
-    return pd.DataFrame(
-        {
-            "id": [f"user-{i}" for i in range(n)],
-            "plan": rng.choice(["free", "pro", "team"], n),
-            "ltv": rng.integers(0, 1000, n),
-        }
-    )
 
 
 # The store
@@ -427,7 +399,7 @@ def test_open_run_checks_its_arguments() -> None:
 def test_second_run_sends_nothing(fake: FakeCio, client: pandas_cio.Client, tmp_path: Path) -> None:
     """Re-running an unchanged frame makes no request and marks every row unchanged."""
     path = tmp_path / "ledger.sqlite"
-    frame = people()
+    frame = people(200)
     first = frame.cio.identify(user_id="id", client=client, ledger=path)
     assert (first["status"] == "sent").all()
     requests = len(fake.requests)
@@ -444,12 +416,12 @@ def test_changed_rows_are_the_only_ones_sent(
 ) -> None:
     """Changing some rows' traits sends exactly those rows, with new messageIds."""
     path = tmp_path / "ledger.sqlite"
-    frame = people()
+    frame = people(200)
     frame.cio.identify(user_id="id", client=client, ledger=path)
     fake.reset()
     changed = frame.copy()
     rows = [3, 50, 199]
-    changed.loc[rows, "ltv"] = -1
+    changed.loc[rows, "score"] = -1
     result = changed.cio.identify(user_id="id", client=client, ledger=path)
     assert result.index[result["status"] == "sent"].tolist() == rows
     assert sorted(fake.message_ids) == sorted(result.loc[rows, "message_id"])
@@ -471,7 +443,7 @@ def test_failed_batches_are_not_recorded(
 ) -> None:
     """Rows whose batch failed are not in the ledger, so the next run sends them."""
     path = tmp_path / "ledger.sqlite"
-    frame = people()
+    frame = people(200)
     fake.inject(Fault(status=500, count=1))
     with pandas_cio.Client(
         fake.api_key, base_url=fake.url, retry=default_retry(0), workers=1, max_batch_bytes=2_000

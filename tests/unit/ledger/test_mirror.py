@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -16,22 +15,6 @@ from pandas_cio.ledger.mirror import MIN_ALLOWED_DELETES, label
 from pandas_cio.testing import FakeCio, Fault
 
 STAMP = "2026-01-05T00:00:00Z"
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCio]:
-    """One fake service for the module; tests reset it."""
-    with FakeCio() as server:
-        yield server
-
-
-@pytest.fixture
-def client(fake: FakeCio) -> Iterator[pandas_cio.Client]:
-    """A client of the reset fake."""
-    fake.reset()
-    fake.clear_faults()
-    with pandas_cio.Client(fake.api_key, base_url=fake.url, retry=0) as c:
-        yield c
 
 
 def people(*rows: tuple[str, str]) -> pd.DataFrame:

@@ -11,13 +11,12 @@ and reason.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,12 +25,6 @@ from pandas_cio.prepare.values import column_values
 from pandas_cio.testing import FakeCio
 
 PRODUCTS = {"sku": "sku", "price": "price", "quantity": "quantity", "colour": "colour"}
-
-
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeCio]:
-    with FakeCio() as server:
-        yield server
 
 
 def _old_build(

@@ -8,24 +8,16 @@ import numpy as np
 import orjson
 import pandas as pd
 import pytest
+from frame_cases import client_for
 from hypothesis import given
 from hypothesis import strategies as st
 
 import pandas_cio
 from pandas_cio.catalogue.operations import get_operation
-from pandas_cio.delivery.transport import default_retry
 from pandas_cio.prepare.encoding import Encoder
 from pandas_cio.prepare.plan import make_plan
 from pandas_cio.prepare.ulid import is_ulid, time_ms
 from pandas_cio.testing import FakeCio, messy
-
-
-def client_for(fake: FakeCio, **options: object) -> pandas_cio.Client:
-    """A client with small batches and millisecond backoffs."""
-    retry = default_retry(12).new(backoff_factor=0.001, backoff_jitter=0.0)
-    return pandas_cio.Client(
-        fake.api_key, base_url=fake.url, retry=retry, max_batch_bytes=5_000, **options
-    )
 
 
 def doubled_events(n: int) -> pd.DataFrame:
@@ -58,7 +50,7 @@ def test_identical_rows_are_separate_events(
 def test_doubled_events_are_all_kept_and_rerun_gives_the_same_ids(cio_fake: FakeCio) -> None:
     """1,000 events, each twice: sent rows equal the distinct ids held; a re-run repeats them."""
     frame = doubled_events(500)
-    with client_for(cio_fake, workers=4) as client:
+    with client_for(cio_fake, retries=12, max_batch_bytes=5_000, workers=4) as client:
         first = frame.cio.track(user_id="id", event="Added to Cart", timestamp="at", client=client)
     assert (first["status"] == "sent").all()
     held = set(cio_fake.message_ids)
@@ -71,7 +63,7 @@ def test_doubled_events_are_all_kept_and_rerun_gives_the_same_ids(cio_fake: Fake
         assert time_ms(call["messageId"]) == stamp.value // 1_000_000
 
     cio_fake.reset()
-    with client_for(cio_fake, workers=2) as client:
+    with client_for(cio_fake, retries=12, max_batch_bytes=5_000, workers=2) as client:
         again = frame.cio.track(
             user_id="id", event="Added to Cart", timestamp="at", client=client, chunk_rows=7
         )
@@ -82,7 +74,7 @@ def test_retries_keep_each_events_id(cio_fake: FakeCio) -> None:
     """Under 30% faults, a retried event carries its id again: no id beyond one per row."""
     cio_fake.inject(*messy.flaky(rate=0.3))
     frame = doubled_events(300)
-    with client_for(cio_fake, workers=4) as client:
+    with client_for(cio_fake, retries=12, max_batch_bytes=5_000, workers=4) as client:
         result = frame.cio.track(user_id="id", event="Viewed", client=client)
     assert (result["status"] == "sent").all()
     assert set(cio_fake.message_ids) == set(result["message_id"])

@@ -381,10 +381,6 @@ def test_plugin_fixture_and_marker(
 
 def test_plugin_client_fixture(pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch) -> None:
     """The plugin's cio_client fixture is a pandas_cio.Client bound to the fake."""
-    import pandas_cio
-
-    if not hasattr(pandas_cio, "Client"):
-        pytest.skip("pandas_cio.Client is not available yet")
     monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
     pytester.makepyfile(
         """
@@ -392,6 +388,7 @@ def test_plugin_client_fixture(pytester: pytest.Pytester, monkeypatch: pytest.Mo
 
         def test_client(cio_client, cio_fake):
             assert isinstance(cio_client, pandas_cio.Client)
+            assert cio_client.base_url == cio_fake.url
         """
     )
     result = pytester.runpytest_inprocess("-p", "pandas_cio.testing._plugin")

@@ -40,6 +40,8 @@ def send(operation: str, frame: pd.DataFrame, arguments: dict[str, Any]) -> pd.D
     return getattr(target, method)(**arguments, dry_run=True, progress=False)
 
 
+# Under a second a case, but 77 cases: about 16 s together.
+@pytest.mark.slow
 @pytest.mark.parametrize("operation", ALL_OPERATIONS)
 @QUICK
 @given(data=st.data())
@@ -51,6 +53,8 @@ def test_valid_frames_pass_a_dry_run(operation: str, data: st.DataObject) -> Non
     assert (result["status"] == "dry_run").all(), result["error"].dropna().tolist()
 
 
+# About 20 s over its 77 cases.
+@pytest.mark.slow
 @pytest.mark.parametrize("operation", ALL_OPERATIONS)
 @QUICK
 @given(data=st.data())
