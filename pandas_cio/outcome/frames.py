@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
 from .columns import STATUS
 from .results import RESULT_DTYPES, Status
@@ -105,8 +106,6 @@ def _pandas_dtype(arrow_type: Any) -> Any:
     NaN, a missing value, as pandas reads it; polars keeps NaN apart from
     null, and a NaN sent as null would clear an attribute in Journeys.
     """
-    import pyarrow as pa
-
     if pa.types.is_timestamp(arrow_type) or pa.types.is_floating(arrow_type):
         return None
     nullable = _NULLABLE.get(str(arrow_type))

@@ -46,11 +46,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-try:
-    import pyarrow as pa
-except ImportError:  # pragma: no cover - pyarrow is a dependency; build through objects
-    pa = None
+import pyarrow as pa
 
 from .columns import ERROR, RESULT_COLUMNS, STATUS
 
@@ -214,7 +210,7 @@ class MessageIds:
 
     def array(self) -> pd.api.extensions.ExtensionArray:
         """The ids as a pandas ``string`` array (Arrow-backed); missing where a row has none."""
-        if self._objects is not None or pa is None:
+        if self._objects is not None:
             return pd.array(self._as_objects(), dtype="string")
         if self._text is None:
             return pd.array(np.full(self.n, None, dtype=object), dtype="string")
@@ -237,8 +233,6 @@ class MessageIds:
 
 def _strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """An object array of str or None as a pandas ``string`` array; quick when all are None."""
-    if pa is None:
-        return pd.array(values, dtype="string")
     present = ~pd.isna(values)
     rows = np.flatnonzero(present)
     if len(rows) == 0:
