@@ -33,8 +33,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
-from .results import STATUS_DTYPE, Status
+from .columns import STATUS
+from .results import RESULT_DTYPES, Status
 
 __all__ = [
     "attrs_of",
@@ -104,8 +106,6 @@ def _pandas_dtype(arrow_type: Any) -> Any:
     NaN, a missing value, as pandas reads it; polars keeps NaN apart from
     null, and a NaN sent as null would clear an attribute in Journeys.
     """
-    import pyarrow as pa
-
     if pa.types.is_timestamp(arrow_type) or pa.types.is_floating(arrow_type):
         return None
     nullable = _NULLABLE.get(str(arrow_type))
@@ -149,8 +149,8 @@ def polars_result(result: pd.DataFrame) -> Any:
         mixed = [c for c in labels if flat[c].dtype == object]
         flat = flat.astype(dict.fromkeys(mixed, "string"))
     frame = pl.from_pandas(flat)
-    if "status" in frame.columns:
-        frame = frame.with_columns(pl.col("status").cast(pl.String).cast(status_enum()))
+    if STATUS in frame.columns:
+        frame = frame.with_columns(pl.col(STATUS).cast(pl.String).cast(status_enum()))
     if result.attrs:
         key = id(frame)
         _ATTRS[key] = dict(result.attrs)
@@ -191,15 +191,7 @@ def result_to_pandas(frame: Any) -> pd.DataFrame:
     the very object the send returned (with any other attrs it had).
     """
     result: pd.DataFrame = frame.to_pandas()
-    dtypes: dict[str, Any] = {
-        "status": STATUS_DTYPE,
-        "error": "string",
-        "message_id": "string",
-        "batch": "Int64",
-        "http_status": "Int64",
-        "attempts": "int64",
-    }
-    result = result.astype({k: v for k, v in dtypes.items() if k in result.columns})
+    result = result.astype({k: v for k, v in RESULT_DTYPES.items() if k in result.columns})
     result.attrs = attrs_of(frame)
     return result
 

@@ -120,14 +120,13 @@ class Gates:
     def failed(self, builder: ResultBuilder) -> str | None:
         """The reason the send must stop, or None; call once every row is validated and encoded."""
         rows = builder.stats.rows
-        counts = builder.counts()
         for name, status, limit in (
             ("max_invalid", Status.INVALID, self.max_invalid),
             ("max_too_large", Status.TOO_LARGE, self.max_too_large),
         ):
             if limit is None:
                 continue
-            found, most = counts.get(status.value, 0), allowed(limit, rows)
+            found, most = builder.count(status), allowed(limit, rows)
             if found > most:
                 return refusal(
                     f"{found:,} of {rows:,} rows are {status.value}, more than "

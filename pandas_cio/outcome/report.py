@@ -20,7 +20,8 @@ from typing import Any, cast
 
 import pandas as pd
 
-from .results import Status
+from .columns import ACTION, ATTEMPTS, BATCH, ERROR, MESSAGE_ID, STATUS
+from .results import COUNTERS, Status
 
 __all__ = ["Reason", "SendReport"]
 
@@ -173,18 +174,18 @@ class SendReport:
         ValueError
             The frame has no ``status`` column, so it is not a result frame.
         """
-        if "status" not in result.columns:
+        if STATUS not in result.columns:
             raise ValueError(
-                "report() summarises a result frame (one with a 'status' column), such as "
+                f"report() summarises a result frame (one with a {STATUS!r} column), such as "
                 "the one df.cio.identify() returns; call it on that frame, not on the input"
             )
-        found = result["status"].astype("object").fillna("missing").value_counts()
+        found = result[STATUS].astype("object").fillna("missing").value_counts()
         counts = {s.value: 0 for s in Status}
         for status, rows in found.items():
             counts[str(status)] = int(rows)
         reasons: list[Reason] = []
-        if "error" in result.columns:
-            failing = result.loc[result["error"].notna(), ["status", "error"]]
+        if ERROR in result.columns:
+            failing = result.loc[result[ERROR].notna(), [STATUS, ERROR]]
             reasons = _group_reasons(failing.astype("object").value_counts(dropna=False))
         attrs = result.attrs.get("cio")
         attrs = attrs if isinstance(attrs, Mapping) else {}
@@ -206,30 +207,24 @@ class SendReport:
     @staticmethod
     def _attr_counters(attrs: Mapping[str, Any]) -> dict[str, Any]:
         seconds = attrs.get("seconds")
-        return {
-            "calls": _count(attrs.get("calls")),
-            "call_bytes": _count(attrs.get("call_bytes")),
-            "body_bytes": _count(attrs.get("body_bytes")),
-            "batches": _count(attrs.get("batches")),
-            "requests": _count(attrs.get("requests")),
-            "retries": _count(attrs.get("retries")),
-            "split_batches": _count(attrs.get("split_batches")),
-            "seconds": None if seconds is None else float(seconds),
-            "derived": False,
+        counters: dict[str, Any] = {
+            name: _count(attrs.get(name)) for name in COUNTERS if name != "rows"
         }
+        counters.update(seconds=None if seconds is None else float(seconds), derived=False)
+        return counters
 
     @staticmethod
     def _frame_counters(result: pd.DataFrame) -> dict[str, Any]:
         """Derive what the frame records: every row in a batch was in one call of it."""
         counters: dict[str, Any] = {"derived": True}
-        if "batch" not in result.columns:
+        if BATCH not in result.columns:
             return counters
-        batched = result.loc[result["batch"].notna()]
-        ids = ["batch", "message_id"] if "message_id" in result.columns else ["batch"]
+        batched = result.loc[result[BATCH].notna()]
+        ids = [BATCH, MESSAGE_ID] if MESSAGE_ID in result.columns else [BATCH]
         counters["calls"] = len(batched) if len(ids) == 1 else len(batched[ids].drop_duplicates())
-        counters["batches"] = int(batched["batch"].nunique())
-        if "attempts" in result.columns:
-            attempts = batched.groupby("batch")["attempts"].max()
+        counters["batches"] = int(batched[BATCH].nunique())
+        if ATTEMPTS in result.columns:
+            attempts = batched.groupby(BATCH)[ATTEMPTS].max()
             counters["requests"] = int(attempts.sum())
             counters["retries"] = int((attempts - 1).clip(lower=0).sum())
         return counters
@@ -306,10 +301,8 @@ class SendReport:
             "rows": self.rows,
             "ok": self.ok,
             "dry_run": self.dry_run,
-            "status": self.counts,
-            "reasons": [
-                {"reason": r.text, "status": r.status, "rows": r.rows} for r in self.reasons
-            ],
+            STATUS: self.counts,
+            "reasons": [{"reason": r.text, STATUS: r.status, "rows": r.rows} for r in self.reasons],
             "other_reasons": self.other_reasons,
             "calls": self.calls,
             "call_bytes": self.call_bytes,
@@ -369,7 +362,7 @@ class SendReport:
         if self.mirror:
             mirror = dict(self.mirror)
             done = "planned" if self.dry_run else f"{mirror.get('deleted', 0):,} confirmed"
-            yield f"mirror {mirror.get('action')}", f"{mirror.get('rows', 0):,} rows ({done})"
+            yield f"mirror {mirror.get(ACTION)}", f"{mirror.get('rows', 0):,} rows ({done})"
         yield "duration", "unknown" if self.seconds is None else f"{self.seconds:,.2f} s"
         # A dry run sends nothing, so its rows per second measure only the
         # encoding of a few rows and would read as a (tiny) throughput.
@@ -389,16 +382,16 @@ class SendReport:
         lines = [*self.plan_lines(), ""] if self.dry_run and self.plan else []
         lines += [self.headline(), ""]
         statuses = list(self._status_rows())
-        wide = max(len("status"), *(len(s) for s, _, _ in statuses))
+        wide = max(len(STATUS), *(len(s) for s, _, _ in statuses))
         width = max(len("rows"), *(len(n) for _, n, _ in statuses))
-        lines.append(f"  {'status':<{wide}}  {'rows':>{width}}  {'share':>6}")
+        lines.append(f"  {STATUS:<{wide}}  {'rows':>{width}}  {'share':>6}")
         lines += [f"  {s:<{wide}}  {n:>{width}}  {p:>6}" for s, n, p in statuses]
         reasons = list(self._reason_rows())
         if reasons:
             wide = max(len("reason"), *(len(t) for t, _, _ in reasons))
-            kind = max(len("status"), *(len(s) for _, s, _ in reasons))
+            kind = max(len(STATUS), *(len(s) for _, s, _ in reasons))
             width = max(len("rows"), *(len(n) for _, _, n in reasons))
-            lines += ["", f"  {'reason':<{wide}}  {'status':<{kind}}  {'rows':>{width}}"]
+            lines += ["", f"  {'reason':<{wide}}  {STATUS:<{kind}}  {'rows':>{width}}"]
             lines += [f"  {t:<{wide}}  {s:<{kind}}  {n:>{width}}" for t, s, n in reasons]
         counters = list(self._counter_rows())
         wide = max(len(name) for name, _ in counters)
@@ -439,11 +432,11 @@ class SendReport:
                 f'<tr><td colspan="3"{left}>{esc(line.strip())}</td></tr>'
                 for line in self.plan_lines()
             ]
-        parts.append(section("status", "rows", "share"))
+        parts.append(section(STATUS, "rows", "share"))
         parts += [row(*cells) for cells in self._status_rows()]
         reasons = list(self._reason_rows())
         if reasons:
-            parts.append(section("reason", "status", "rows"))
+            parts.append(section("reason", STATUS, "rows"))
             parts += [row(*cells) for cells in reasons]
         parts.append(section("counter", "value", ""))
         parts += [row(name, value, "") for name, value in self._counter_rows()]

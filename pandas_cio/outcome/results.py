@@ -39,20 +39,28 @@ report, ``report.ok``, the CLI's ``--rejects`` file and exit status) reads
 from __future__ import annotations
 
 import time
-from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-try:
-    import pyarrow as pa
-except ImportError:  # pragma: no cover - pyarrow is a dependency; build through objects
-    pa = None
+from .columns import ERROR, RESULT_COLUMNS, STATUS
 
-__all__ = ["STATUS_DTYPE", "MessageIds", "ResultBuilder", "SendStats", "Status", "merge_retry"]
+__all__ = [
+    "COUNTERS",
+    "RESULT_DTYPES",
+    "STATUS_DTYPE",
+    "Members",
+    "MessageIds",
+    "ResultBuilder",
+    "SendStats",
+    "Status",
+    "merge_retry",
+]
 
 
 class Status(StrEnum):
@@ -95,6 +103,10 @@ class Status(StrEnum):
 
 _CODES = {status: code for code, status in enumerate(Status)}
 STATUS_DTYPE = pd.CategoricalDtype([s.value for s in Status], ordered=False)
+#: The dtype of each result column (a polars result turns back into these).
+RESULT_DTYPES: Mapping[str, Any] = dict(
+    zip(RESULT_COLUMNS, (STATUS_DTYPE, "string", "string", "Int64", "Int64", "int64"), strict=True)
+)
 # A row not yet given a final status: the send stopped before reaching it.
 _PENDING = -1
 
@@ -118,6 +130,8 @@ class SendStats:
     requests: int = 0
     retries: int = 0
     split_batches: int = 0
+    # Orders a line-item send folded its rows into (pandas_cio.pipeline.lines); None otherwise.
+    orders: int | None = None
     dry_run: bool = False
     # The timestamp every call carried, when it was one for the whole send
     # (an event send stamped with its start time; see pandas_cio.prepare.stamping).
@@ -126,22 +140,18 @@ class SendStats:
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        """Return the counters as plain values."""
-        return {
-            "operation": self.operation,
-            "rows": self.rows,
-            "calls": self.calls,
-            "call_bytes": self.call_bytes,
-            "batches": self.batches,
-            "body_bytes": self.body_bytes,
-            "requests": self.requests,
-            "retries": self.retries,
-            "split_batches": self.split_batches,
-            "dry_run": self.dry_run,
-            "timestamp": self.timestamp,
-            "seconds": round(self.seconds, 3),
-            "rows_per_second": round(self.rows / self.seconds, 1) if self.seconds else None,
-        }
+        """Return the counters as plain values (``attrs["cio"]``)."""
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "started"}
+        if self.orders is None:
+            del values["orders"]
+        values["seconds"] = round(self.seconds, 3)
+        values["rows_per_second"] = round(self.rows / self.seconds, 1) if self.seconds else None
+        return values
+
+
+#: The counters that add up over sends (a mirror send's rows and its deletions'):
+#: every whole-number field of :class:`SendStats`.
+COUNTERS = tuple(f.name for f in fields(SendStats) if f.type == "int")
 
 
 class MessageIds:
@@ -200,7 +210,7 @@ class MessageIds:
 
     def array(self) -> pd.api.extensions.ExtensionArray:
         """The ids as a pandas ``string`` array (Arrow-backed); missing where a row has none."""
-        if self._objects is not None or pa is None:
+        if self._objects is not None:
             return pd.array(self._as_objects(), dtype="string")
         if self._text is None:
             return pd.array(np.full(self.n, None, dtype=object), dtype="string")
@@ -223,8 +233,6 @@ class MessageIds:
 
 def _strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     """An object array of str or None as a pandas ``string`` array; quick when all are None."""
-    if pa is None:
-        return pd.array(values, dtype="string")
     present = ~pd.isna(values)
     rows = np.flatnonzero(present)
     if len(rows) == 0:
@@ -236,25 +244,72 @@ def _strings(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
     return pd.arrays.ArrowStringArray(texts.take(pa.array(where, mask=~present)))
 
 
+@dataclass(frozen=True)
+class Members:
+    """Result rows that each take the outcome of one sent row: the lines of an order.
+
+    A line-item send (see :mod:`pandas_cio.pipeline.lines`) sends one row per
+    order; its result still has one row per line, each with its order's
+    outcome. Lines in no order are ``invalid`` with ``orphan``.
+
+    Attributes
+    ----------
+    codes : numpy.ndarray
+        For each result row, the position of the sent row it takes; -1 for
+        a row in none.
+    index : pandas.Index
+        The result's index (the input's).
+    orphan : str
+        The reason of rows in no sent row.
+    """
+
+    codes: np.ndarray
+    index: pd.Index
+    orphan: str
+
+    def sizes(self, n: int) -> np.ndarray:
+        """How many result rows take each of ``n`` sent rows."""
+        return np.bincount(self.codes[self.codes >= 0], minlength=n)
+
+
+def _take(values: np.ndarray, rows: np.ndarray, fill: Any) -> np.ndarray:
+    """``values`` at ``rows``, and ``fill`` where a row is -1 (a line in no order)."""
+    out = np.full(len(rows), fill, dtype=values.dtype)
+    has = rows >= 0
+    out[has] = values[rows[has]]
+    return out
+
+
 class ResultBuilder:
     """Collect per-row outcomes by position, then build the result frame.
 
     Parameters
     ----------
     index : pandas.Index
-        The input frame's index; the result keeps it.
+        The index of the rows sent; the result keeps it.
+    operation : str
+        The operation's name, for the counters.
+    members : Members, optional
+        Result rows that take the outcomes of the rows sent (line items of
+        orders); the result then has their index and one row each.
     """
 
-    def __init__(self, index: pd.Index, operation: str = "") -> None:
+    def __init__(
+        self, index: pd.Index, operation: str = "", members: Members | None = None
+    ) -> None:
         n = len(index)
         self.index = index
+        self.members = members
         self.status = np.full(n, _PENDING, dtype=np.int8)
         self.error = np.full(n, None, dtype=object)
         self.message_id = MessageIds(n)
         self.batch = np.full(n, -1, dtype=np.int64)
         self.http_status = np.zeros(n, dtype=np.int32)
         self.attempts = np.zeros(n, dtype=np.int32)
-        self.stats = SendStats(operation=operation, rows=n)
+        rows = n if members is None else len(members.index)
+        self.stats = SendStats(operation=operation, rows=rows)
+        if members is not None:
+            self.stats.orders = n
 
     def mark(
         self,
@@ -286,11 +341,34 @@ class ResultBuilder:
         """
         self.attempts[positions] += attempts
 
-    def counts(self) -> Counter[str]:
-        """Rows per final status so far."""
-        codes = Counter(self.status.tolist())
-        names = {code: status.value for status, code in _CODES.items()}
-        return Counter({names.get(c, "pending"): n for c, n in codes.items()})
+    def count(self, status: Status) -> int:
+        """Rows of the result that have ``status`` so far (each line of an order counts)."""
+        has = self.status == _CODES[status]
+        if self.members is None:
+            return int(np.count_nonzero(has))
+        found = int(self.members.sizes(len(self.status))[has].sum())
+        if status == Status.INVALID:
+            found += int(np.count_nonzero(self.members.codes < 0))
+        return found
+
+    def having(self, *statuses: Status) -> np.ndarray:
+        """Positions of the rows sent that have one of ``statuses`` so far."""
+        return np.flatnonzero(np.isin(self.status, [_CODES[s] for s in statuses]))
+
+    def failures(self, reasons: Mapping[int, str]) -> pd.DataFrame:
+        """The ``error`` of every result row that ``reasons`` (by position) makes invalid.
+
+        The frame :class:`~pandas_cio.errors.SchemaError` carries: indexed by the
+        result's labels, so with members by the lines, orphans included.
+        """
+        if self.members is None:
+            return pd.DataFrame({ERROR: list(reasons.values())}, index=self.index[list(reasons)])
+        per_row = np.full(len(self.status), None, dtype=object)
+        per_row[list(reasons)] = list(reasons.values())
+        codes = self.members.codes
+        errors = _take(per_row, codes, self.members.orphan)
+        failing = ~pd.isna(errors)
+        return pd.DataFrame({ERROR: errors[failing]}, index=self.members.index[failing])
 
     @staticmethod
     def _nullable(values: np.ndarray, absent: np.ndarray) -> pd.arrays.IntegerArray:
@@ -312,18 +390,30 @@ class ResultBuilder:
             self.error[pending] = unfinished or "not sent"
             self.status[pending] = _CODES[Status.FAILED]
         self.stats.seconds = time.monotonic() - self.stats.started
-        status = pd.Categorical.from_codes(self.status.astype(np.int64), dtype=STATUS_DTYPE)
-        frame = pd.DataFrame(
-            {
-                "status": status,
-                "error": _strings(self.error),
-                "message_id": self.message_id.array(),
-                "batch": self._nullable(self.batch, self.batch < 0),
-                "http_status": self._nullable(self.http_status, self.http_status == 0),
-                "attempts": self.attempts.astype(np.int64),
-            },
-            index=self.index.copy(),
+        codes, error = self.status.astype(np.int64), _strings(self.error)
+        message_id = self.message_id.array()
+        batch = self._nullable(self.batch, self.batch < 0)
+        http_status = self._nullable(self.http_status, self.http_status == 0)
+        attempts, index = self.attempts.astype(np.int64), self.index.copy()
+        if self.members is not None:
+            # Every line takes its order's outcome; a line in no order is invalid.
+            rows, orphan = self.members.codes, self.members.orphan
+            codes = _take(codes, rows, _CODES[Status.INVALID])
+            error = _strings(_take(self.error, rows, orphan))
+            message_id = message_id.take(rows, allow_fill=True)
+            batch = batch.take(rows, allow_fill=True)
+            http_status = http_status.take(rows, allow_fill=True)
+            attempts = _take(attempts, rows, 0)
+            index = self.members.index.copy()
+        columns = (
+            pd.Categorical.from_codes(codes, dtype=STATUS_DTYPE),
+            error,
+            message_id,
+            batch,
+            http_status,
+            attempts,
         )
+        frame = pd.DataFrame(dict(zip(RESULT_COLUMNS, columns, strict=True)), index=index)
         frame.attrs["cio"] = self.stats.as_dict()
         return frame
 
@@ -357,6 +447,6 @@ def merge_retry(result: pd.DataFrame, retry: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"retry has {len(unknown)} rows that result lacks, e.g. {unknown[0]!r}")
     merged = pd.concat([result.drop(index=retry.index), retry[result.columns]])
     merged = merged.reindex(result.index)
-    merged["status"] = merged["status"].astype(STATUS_DTYPE)
+    merged[STATUS] = merged[STATUS].astype(STATUS_DTYPE)
     merged.attrs = {}
     return merged

@@ -158,7 +158,7 @@ class _FirstBadMember:
 
 
 # Arrays whose elements were checked column by column before they were built
-# (grouping.py): id of the list -> its _FirstBadMember code. An id is here only
+# (pipeline/products.py): id of the list -> its _FirstBadMember code. An id is here only
 # while vouched_arrays runs, which holds the lists, so no other object can
 # have that id meanwhile. Plain ints: the collector never walks this dict.
 _VOUCHED: dict[int, int] = {}

@@ -117,7 +117,7 @@ from pyspark.sql import DataFrame
 from ..catalogue.operations import OPERATIONS, Operation, get_operation
 from ..delivery.client import Client
 from ..errors import UnknownArgumentError
-from ..pipeline.send import DEFAULT_CHUNK_ROWS
+from ..pipeline import DEFAULT_CHUNK_ROWS
 from ..prepare.plan import Missing
 from ..suggest import unknown_keywords_message
 from ._job import Shipment, plan_send

@@ -31,6 +31,7 @@ from ..catalogue.operations import Operation, get_operation
 from ..delivery.auth import ApiKey
 from ..delivery.client import Client
 from ..errors import ColumnError, ConfigurationError
+from ..outcome.columns import ATTEMPTS, BATCH, ERROR, HTTP_STATUS, MESSAGE_ID, STATUS
 from ..prepare.plan import Missing, PayloadSpec, make_plan
 from ..prepare.roles import Col, Lit, resolve_column, resolve_value
 from ..prepare.stamping import resolve as resolve_timestamp
@@ -40,14 +41,15 @@ from ._task import RESULT_COLUMNS, PartitionSender
 __all__ = ["RESULT_FIELDS", "Planned", "Shipment", "plan_send", "spark_context"]
 
 #: The Spark types of the result columns, after the key columns.
-RESULT_FIELDS = (
-    StructField("status", StringType(), nullable=False),
-    StructField("error", StringType()),
-    StructField("message_id", StringType()),
-    StructField("batch", LongType()),
-    StructField("http_status", IntegerType()),
-    StructField("attempts", IntegerType(), nullable=False),
-)
+_SPARK_TYPES = {
+    STATUS: (StringType(), False),
+    ERROR: (StringType(), True),
+    MESSAGE_ID: (StringType(), True),
+    BATCH: (LongType(), True),
+    HTTP_STATUS: (IntegerType(), True),
+    ATTEMPTS: (IntegerType(), False),
+}
+RESULT_FIELDS = tuple(StructField(name, *_SPARK_TYPES[name]) for name in RESULT_COLUMNS)
 # Role kinds whose columns are not copied into status rows: nested payloads
 # (context, integrations) identify nothing and can be large.
 _NOT_KEYS = frozenset(kind for kind, row in KINDS.items() if row.nested)

@@ -19,15 +19,15 @@ import pandas as pd
 from ..delivery.auth import ApiKey
 from ..delivery.client import Client
 from ..errors import AuthenticationError, InterruptedSendError, SendError
-from ..pipeline.send import DEFAULT_CHUNK_ROWS, run
+from ..outcome.columns import ATTEMPTS, BATCH, ERROR, HTTP_STATUS, MESSAGE_ID, STATUS
+from ..outcome.columns import RESULT_COLUMNS as RESULT_COLUMNS
+from ..outcome.results import Status
+from ..pipeline import DEFAULT_CHUNK_ROWS, run
 from ..prepare.plan import Missing, PayloadSpec
 from ..prepare.roles import Col, Lit
 from ._settings import ClientSettings
 
 __all__ = ["RESULT_COLUMNS", "KeyHolder", "PartitionSender"]
-
-#: The result columns every status row carries after its key columns.
-RESULT_COLUMNS = ("status", "error", "message_id", "batch", "http_status", "attempts")
 
 
 class KeyHolder(Protocol):
@@ -115,8 +115,8 @@ class PartitionSender:
                 else:
                     result = _not_sent(self._run(frame, None), stopped)
                 statuses = self._statuses(frame, result, offset)
-                if len(statuses) and statuses["batch"].notna().any():
-                    offset = int(statuses["batch"].max()) + 1
+                if len(statuses) and statuses[BATCH].notna().any():
+                    offset = int(statuses[BATCH].max()) + 1
                 yield statuses
 
     def _run(self, frame: pd.DataFrame, client: Client | None) -> pd.DataFrame:
@@ -140,33 +140,33 @@ class PartitionSender:
         return frame.assign(**restored)
 
     def _statuses(self, frame: pd.DataFrame, result: pd.DataFrame, offset: int) -> pd.DataFrame:
-        """Key columns, then the result columns in Arrow-friendly dtypes."""
+        """Key columns, then the result columns (``RESULT_COLUMNS``) in Arrow-friendly dtypes."""
         columns: dict[str, pd.Series] = {
             key: frame[key].reset_index(drop=True) for key in self.keys
         }
         result = result.reset_index(drop=True)
         # Batch numbers restart with every run(); the offset keeps them unique
         # within the task, so (task, batch) names one request.
-        columns["status"] = result["status"].astype("string")
-        columns["error"] = result["error"]
-        columns["message_id"] = result["message_id"]
-        columns["batch"] = result["batch"] + offset
-        columns["http_status"] = result["http_status"].astype("Int32")
-        columns["attempts"] = result["attempts"].astype("int32")
+        columns[STATUS] = result[STATUS].astype("string")
+        columns[ERROR] = result[ERROR]
+        columns[MESSAGE_ID] = result[MESSAGE_ID]
+        columns[BATCH] = result[BATCH] + offset
+        columns[HTTP_STATUS] = result[HTTP_STATUS].astype("Int32")
+        columns[ATTEMPTS] = result[ATTEMPTS].astype("int32")
         return pd.DataFrame(columns)
 
 
 def _reason(exc: SendError) -> str:
     """The reason a stopped send gave its unsent rows (the most common one), or its message."""
-    failed = exc.result.loc[exc.result["status"] == "failed", "error"].dropna()
+    failed = exc.result.loc[exc.result[STATUS] == Status.FAILED, ERROR].dropna()
     return str(failed.mode().iloc[0]) if len(failed) else str(exc)
 
 
 def _not_sent(result: pd.DataFrame, reason: str) -> pd.DataFrame:
     """A dry run's result with every row that would have gone marked failed for ``reason``."""
-    ready = result["status"] == "dry_run"
-    result.loc[ready, "status"] = "failed"
-    result.loc[ready, "error"] = reason
-    result.loc[ready, "attempts"] = 0
-    result.loc[ready, "batch"] = pd.NA  # batch numbers name requests; none was made
+    ready = result[STATUS] == Status.DRY_RUN
+    result.loc[ready, STATUS] = Status.FAILED.value
+    result.loc[ready, ERROR] = reason
+    result.loc[ready, ATTEMPTS] = 0
+    result.loc[ready, BATCH] = pd.NA  # batch numbers name requests; none was made
     return result

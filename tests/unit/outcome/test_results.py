@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import pandas_cio  # noqa: F401  (registers the accessor)
-from pandas_cio.outcome.results import STATUS_DTYPE, ResultBuilder, Status
+from pandas_cio.outcome.results import STATUS_DTYPE, Members, ResultBuilder, Status
 
 
 def test_result_frame_columns_and_dtypes() -> None:
@@ -98,3 +99,23 @@ def test_attempts_add_up_over_every_request_that_carried_a_row() -> None:
     builder.carried([2, 3], 1)
     builder.mark([0, 1, 2, 3], Status.SENT)
     assert builder.build()["attempts"].tolist() == [3, 3, 2, 2]
+
+
+def test_members_take_their_rows_outcome_and_orphans_are_invalid() -> None:
+    """Lines take their order's row; a line in no order is invalid; counts are of lines."""
+    lines = pd.Index(["a", "b", "c", "d"])
+    members = Members(np.array([1, -1, 0, 1]), lines, "order: is missing")
+    builder = ResultBuilder(pd.RangeIndex(2), "track", members)
+    builder.mark([0], Status.INVALID, "user_id: is missing")
+    builder.mark([1], Status.SENT, batch=0, http_status=200, attempts=1)
+    result = builder.build()
+    assert result.index.equals(lines)
+    assert result["status"].tolist() == ["sent", "invalid", "invalid", "sent"]
+    assert result["error"].tolist()[1:3] == ["order: is missing", "user_id: is missing"]
+    assert result["batch"].tolist()[0] == 0 and pd.isna(result["batch"].iloc[1])
+    assert result["attempts"].tolist() == [1, 0, 0, 1]
+    assert builder.count(Status.SENT) == 2 and builder.count(Status.INVALID) == 2
+    assert result.attrs["cio"]["rows"] == 4 and result.attrs["cio"]["orders"] == 2
+    failures = builder.failures({0: "user_id: is missing"})
+    assert failures.index.tolist() == ["b", "c"]
+    assert failures["error"].tolist() == ["order: is missing", "user_id: is missing"]
