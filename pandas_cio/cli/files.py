@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from ..outcome.columns import ERROR, STATUS
 from ..outcome.results import Status
 from .errors import UsageError
 
@@ -232,13 +233,13 @@ def write_rejects(frame: pd.DataFrame, result: pd.DataFrame, path: str) -> None:
     number in the input file), ``_cio_status`` and ``_cio_error``. Sending
     that file again sends only the input's columns (see :func:`drop_rejects_columns`).
     """
-    rejected = ~result["status"].isin(_KEEP).to_numpy()
+    rejected = ~result[STATUS].isin(_KEEP).to_numpy()
     rows = frame.loc[rejected]
     table = pd.DataFrame(
         {
             REJECTS_ROW: rows.index.to_numpy(),
-            REJECTS_STATUS: result.loc[rejected, "status"].astype("string").to_numpy(),
-            REJECTS_ERROR: result.loc[rejected, "error"].to_numpy(),
+            REJECTS_STATUS: result.loc[rejected, STATUS].astype("string").to_numpy(),
+            REJECTS_ERROR: result.loc[rejected, ERROR].to_numpy(),
         }
     )
     table = pd.concat([table, rows.reset_index(drop=True)], axis=1)

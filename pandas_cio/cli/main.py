@@ -38,6 +38,7 @@ import pandas as pd
 from ..delivery.client import DEFAULT_TIMEOUT, Client
 from ..delivery.transport import RateLimit
 from ..errors import CioError, QualityGateError, SchemaError, SendError
+from ..outcome.columns import ACTION, SEND_ACTION
 from ..outcome.report import SendReport
 from ..outcome.results import Status
 from .errors import (
@@ -117,11 +118,11 @@ def _client(args: argparse.Namespace) -> Client:
 
 def _finish(args: argparse.Namespace, frame: pd.DataFrame, result: pd.DataFrame) -> SendReport:
     inputs = result
-    if "action" in result.columns:
+    if ACTION in result.columns:
         # --mirror: deletion rows ("mirror:0"...) follow the input's; --out gets
         # every row (row numbers as text, one type with the labels), --rejects
         # only input rows (a failed deletion is retried by the next run).
-        inputs = result[(result["action"] == "send").to_numpy()]
+        inputs = result[(result[ACTION] == SEND_ACTION).to_numpy()]
         result = result.set_axis(result.index.astype(str))
     if args.out:
         write_frame(result, args.out)
