@@ -120,7 +120,7 @@ from ..errors import UnknownArgumentError
 from ..pipeline import DEFAULT_CHUNK_ROWS
 from ..prepare.plan import Missing
 from ..suggest import unknown_keywords_message
-from ._job import Shipment, plan_send
+from ._job import Job, Shipment, plan_send
 from ._settings import ClientSettings, TaskRate, share_rate
 from ._stream import BatchSender
 from ._task import RESULT_COLUMNS
@@ -230,19 +230,18 @@ def send(
     args = dict(args)
     _check_keywords(f"pandas_cio.spark.send(sdf, {operation!r})", op, args, _SEND_KEYWORDS)
     payload = _split_payload(op, args)
-    shipment = None if dry_run else Shipment.from_client(client)
-    planned = plan_send(
-        sdf,
+    job = Job(
         op.name,
         args,
         payload,
-        shipment=shipment,
+        None if dry_run else Shipment.from_client(client),
         keys=keys,
         max_concurrent_tasks=max_concurrent_tasks,
         missing=missing,
         chunk_rows=chunk_rows,
         journeys=journeys,
     )
+    planned = plan_send(sdf, job)
     return planned.statuses
 
 
@@ -290,19 +289,18 @@ def foreach_batch(
     args = dict(args)
     _check_keywords(f"pandas_cio.spark.foreach_batch({operation!r})", op, args, _BATCH_KEYWORDS)
     payload = _split_payload(op, args)
-    return BatchSender(
+    job = Job(
         op.name,
         args,
         payload,
-        results_path=results_path,
-        results_format=results_format,
-        shipment=None if dry_run else Shipment.from_client(client),
+        None if dry_run else Shipment.from_client(client),
         keys=keys,
         max_concurrent_tasks=max_concurrent_tasks,
         missing=missing,
         chunk_rows=chunk_rows,
         journeys=journeys,
     )
+    return BatchSender(job, results_path=results_path, results_format=results_format)
 
 
 def _docstring(op: Operation) -> str:

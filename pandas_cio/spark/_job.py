@@ -32,13 +32,14 @@ from ..delivery.auth import ApiKey
 from ..delivery.client import Client
 from ..errors import ColumnError, ConfigurationError
 from ..outcome.columns import ATTEMPTS, BATCH, ERROR, HTTP_STATUS, MESSAGE_ID, STATUS
+from ..pipeline import DEFAULT_CHUNK_ROWS
 from ..prepare.plan import Missing, PayloadSpec, make_plan
 from ..prepare.roles import Col, Lit, resolve_column, resolve_value
 from ..prepare.stamping import resolve as resolve_timestamp
 from ._settings import ClientSettings, share_rate
 from ._task import RESULT_COLUMNS, PartitionSender
 
-__all__ = ["RESULT_FIELDS", "Planned", "Shipment", "plan_send", "spark_context"]
+__all__ = ["RESULT_FIELDS", "Job", "Planned", "Shipment", "plan_send", "spark_context"]
 
 #: The Spark types of the result columns, after the key columns.
 _SPARK_TYPES = {
@@ -147,25 +148,16 @@ def _key_columns(
     return tuple(chosen)
 
 
-def plan_send(
-    sdf: DataFrame,
-    operation: str,
-    args: Mapping[str, Any],
-    payload: PayloadSpec,
-    *,
-    shipment: Shipment | None,
-    keys: Sequence[str],
-    max_concurrent_tasks: int | None,
-    missing: Missing,
-    chunk_rows: int,
-    journeys: bool = True,
-) -> Planned:
-    """Build the lazy status frame of one send, and the function its tasks run.
+@dataclasses.dataclass(frozen=True)
+class Job:
+    """One Spark send as the driver resolved it: what to send, and how.
+
+    The public functions (:func:`pandas_cio.spark.send`,
+    :func:`~pandas_cio.spark.foreach_batch`) take these as keywords and make
+    one; everything after them passes the one value along.
 
     Parameters
     ----------
-    sdf : pyspark.sql.DataFrame
-        The input.
     operation : str
         The operation's name.
     args : Mapping[str, Any]
@@ -175,7 +167,7 @@ def plan_send(
     shipment : Shipment or None
         Settings and key; None for a dry run.
     keys : sequence of str
-        Extra columns to copy into the status rows.
+        Extra columns to copy into the status rows (checked by :func:`plan_send`).
     max_concurrent_tasks : int or None
         Tasks that share the rate limit; None: the smaller of the number of
         partitions and the default parallelism.
@@ -185,6 +177,28 @@ def plan_send(
         Rows encoded per slice in each task.
     journeys : bool
         Apply the checks Customer.io Journeys needs, on the driver and in the tasks.
+    """
+
+    operation: str
+    args: Mapping[str, Any]
+    payload: PayloadSpec
+    shipment: Shipment | None
+    keys: Sequence[str] = ()
+    max_concurrent_tasks: int | None = None
+    missing: Missing = "omit"
+    chunk_rows: int = DEFAULT_CHUNK_ROWS
+    journeys: bool = True
+
+
+def plan_send(sdf: DataFrame, job: Job) -> Planned:
+    """Build the lazy status frame of one send, and the function its tasks run.
+
+    Parameters
+    ----------
+    sdf : pyspark.sql.DataFrame
+        The input.
+    job : Job
+        What to send and how.
 
     Returns
     -------
@@ -193,6 +207,9 @@ def plan_send(
         holding the key (None for a dry run), to destroy once the frame is
         written when the caller knows it is.
     """
+    operation, args, payload, shipment = job.operation, job.args, job.payload, job.shipment
+    keys, missing, journeys = job.keys, job.missing, job.journeys
+    max_concurrent_tasks, chunk_rows = job.max_concurrent_tasks, job.chunk_rows
     sc = spark_context(sdf)
     op = get_operation(operation)
     empty = pd.DataFrame(columns=pd.Index(sdf.columns, dtype=object))

@@ -11,13 +11,9 @@ exactly one status row per input row per micro-batch.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
-
 from pyspark.sql import DataFrame
 
-from ..prepare.plan import Missing, PayloadSpec
-from ._job import Shipment, plan_send
+from ._job import Job, plan_send
 
 __all__ = ["BatchSender"]
 
@@ -27,63 +23,27 @@ class BatchSender:
 
     Parameters
     ----------
-    operation : str
-        The operation's name.
-    args : Mapping[str, Any]
-        Role arguments.
-    payload : list, mapping or None
-        Payload columns.
+    job : Job
+        What each micro-batch sends, and how (see :class:`~pandas_cio.spark._job.Job`).
     results_path : str
         Directory of the status table; micro-batch ``N`` goes to
         ``results_path/batch_id=N``, so reading ``results_path`` gives a
         ``batch_id`` column.
     results_format : str
         A Spark file format (``"parquet"``, ``"json"``, ``"orc"``...).
-    shipment : Shipment or None
-        Settings and key, resolved on the driver; None for a dry run.
-    keys : sequence of str
-        Extra columns copied into the status rows.
-    max_concurrent_tasks : int or None
-        As for :func:`pandas_cio.spark.send`.
-    missing : {"omit", "null"}
-        What missing payload values become.
-    chunk_rows : int
-        Rows encoded per slice in each task.
     """
 
-    def __init__(
-        self,
-        operation: str,
-        args: Mapping[str, Any],
-        payload: PayloadSpec,
-        *,
-        results_path: str,
-        results_format: str,
-        shipment: Shipment | None,
-        keys: Sequence[str],
-        max_concurrent_tasks: int | None,
-        missing: Missing,
-        chunk_rows: int,
-        journeys: bool = True,
-    ) -> None:
+    def __init__(self, job: Job, *, results_path: str, results_format: str) -> None:
         if not results_path:
             raise ValueError("results_path= must name a directory for the status rows")
-        self.operation = operation
-        self.args = dict(args)
-        self.payload = payload
+        self.job = job
         self.results_path = results_path.rstrip("/")
         self.results_format = results_format
-        self._shipment = shipment
-        self.keys = tuple(keys)
-        self.max_concurrent_tasks = max_concurrent_tasks
-        self.missing = missing
-        self.chunk_rows = chunk_rows
-        self.journeys = journeys
 
     def __repr__(self) -> str:
         return (
-            f"BatchSender({self.operation!r}, results_path={self.results_path!r}, "
-            f"dry_run={self._shipment is None})"
+            f"BatchSender({self.job.operation!r}, results_path={self.results_path!r}, "
+            f"dry_run={self.job.shipment is None})"
         )
 
     def path(self, batch_id: int) -> str:
@@ -92,18 +52,7 @@ class BatchSender:
 
     def __call__(self, batch: DataFrame, batch_id: int) -> None:
         """Send micro-batch ``batch`` and write its status rows (for ``foreachBatch``)."""
-        planned = plan_send(
-            batch,
-            self.operation,
-            self.args,
-            self.payload,
-            shipment=self._shipment,
-            keys=self.keys,
-            max_concurrent_tasks=self.max_concurrent_tasks,
-            missing=self.missing,
-            chunk_rows=self.chunk_rows,
-            journeys=self.journeys,
-        )
+        planned = plan_send(batch, self.job)
         try:
             # The write is the one action, so the micro-batch is sent exactly once here.
             planned.statuses.write.mode("overwrite").format(self.results_format).save(

@@ -38,7 +38,7 @@ from pandas_cio.catalogue.operations import OPERATIONS, Operation
 from pandas_cio.delivery.transport import RateLimit
 from pandas_cio.errors import ColumnError
 from pandas_cio.pipeline.send import run
-from pandas_cio.spark._job import Shipment, plan_send
+from pandas_cio.spark._job import Job, Shipment, plan_send
 from pandas_cio.testing import FakeCio
 
 pytestmark = [
@@ -196,14 +196,14 @@ def test_the_key_stays_out_of_plans_tasks_and_reprs(spark: SparkSession) -> None
         shipment = Shipment.from_client(client)
         planned = plan_send(
             people(spark, 200, 2),
-            "identify",
-            {"user_id": "uid"},
-            None,
-            shipment=shipment,
-            keys=(),
-            max_concurrent_tasks=None,
-            missing="omit",
-            chunk_rows=1000,
+            Job(
+                "identify",
+                {"user_id": "uid"},
+                None,
+                shipment,
+                max_concurrent_tasks=None,
+                chunk_rows=1000,
+            ),
         )
         plans = planned.statuses._jdf.queryExecution().toString()
         task = cloudpickle.dumps(planned.sender)
@@ -273,14 +273,14 @@ def test_the_rate_is_shared_by_the_tasks_that_run_at_once(spark: SparkSession) -
     def task_limit(partitions: int, tasks: int | None) -> RateLimit:
         planned = plan_send(
             people(spark, 100, partitions),
-            "identify",
-            {"user_id": "uid"},
-            None,
-            shipment=shipment,
-            keys=(),
-            max_concurrent_tasks=tasks,
-            missing="omit",
-            chunk_rows=1000,
+            Job(
+                "identify",
+                {"user_id": "uid"},
+                None,
+                shipment,
+                max_concurrent_tasks=tasks,
+                chunk_rows=1000,
+            ),
         )
         assert planned.sender.settings is not None
         return planned.sender.settings.rate_limit
