@@ -170,6 +170,20 @@ def _split_payload(op: Operation, args: dict[str, Any]) -> Any:
     return args.pop(op.payload_arg, None) if op.payload_arg else None
 
 
+# The keywords a Job takes as they are; client and dry_run become its shipment.
+_JOB_OPTIONS = tuple(k for k in _SEND_KEYWORDS if k not in ("client", "dry_run"))
+
+
+def _job(where: str, allowed: Sequence[str], given: dict[str, Any]) -> Job:
+    """Check a public function's arguments (its ``locals()``) and make the send's :class:`Job`."""
+    op = get_operation(given["operation"])
+    args = dict(given["args"])
+    _check_keywords(where, op, args, allowed)
+    payload = _split_payload(op, args)
+    shipment = None if given["dry_run"] else Shipment.from_client(given["client"])
+    return Job(op.name, args, payload, shipment, **{name: given[name] for name in _JOB_OPTIONS})
+
+
 def send(
     sdf: DataFrame,
     operation: str,
@@ -226,21 +240,7 @@ def send(
     >>> statuses = send(people, "identify", user_id="id", keys=["email"])  # doctest: +SKIP
     >>> statuses.write.mode("overwrite").parquet("cio_status/")  # doctest: +SKIP
     """
-    op = get_operation(operation)
-    args = dict(args)
-    _check_keywords(f"pandas_cio.spark.send(sdf, {operation!r})", op, args, _SEND_KEYWORDS)
-    payload = _split_payload(op, args)
-    job = Job(
-        op.name,
-        args,
-        payload,
-        None if dry_run else Shipment.from_client(client),
-        keys=keys,
-        max_concurrent_tasks=max_concurrent_tasks,
-        missing=missing,
-        chunk_rows=chunk_rows,
-        journeys=journeys,
-    )
+    job = _job(f"pandas_cio.spark.send(sdf, {operation!r})", _SEND_KEYWORDS, locals())
     planned = plan_send(sdf, job)
     return planned.statuses
 
@@ -285,21 +285,7 @@ def foreach_batch(
     ...     "track", user_id="user_id", event="event", results_path="/tmp/cio_status")
     >>> stream.writeStream.foreachBatch(send_events).start()  # doctest: +SKIP
     """
-    op = get_operation(operation)
-    args = dict(args)
-    _check_keywords(f"pandas_cio.spark.foreach_batch({operation!r})", op, args, _BATCH_KEYWORDS)
-    payload = _split_payload(op, args)
-    job = Job(
-        op.name,
-        args,
-        payload,
-        None if dry_run else Shipment.from_client(client),
-        keys=keys,
-        max_concurrent_tasks=max_concurrent_tasks,
-        missing=missing,
-        chunk_rows=chunk_rows,
-        journeys=journeys,
-    )
+    job = _job(f"pandas_cio.spark.foreach_batch({operation!r})", _BATCH_KEYWORDS, locals())
     return BatchSender(job, results_path=results_path, results_format=results_format)
 
 
