@@ -33,10 +33,9 @@ from ..errors import (
     ServiceUnavailableError,
     TerminatedSendError,
 )
+from ..ledger import LedgerArg, LedgerRun, MirrorLedger, open_run
 from ..ledger.history import fingerprint, record_run, run_record
-from ..ledger.keys import slice_keys
 from ..ledger.mirror import DEFAULT_MAX_DELETES, Mirror, label, mirror_for
-from ..ledger.store import LedgerArg, LedgerRun, MirrorLedger, open_run
 from ..outcome.gates import Gates, Limit
 from ..outcome.progress import Progress
 from ..outcome.results import STATUS_DTYPE, ResultBuilder, Status
@@ -99,10 +98,10 @@ def _encoded_runs(
     builder: ResultBuilder,
     max_call_bytes: int,
     chunk_rows: int,
-) -> Iterator[tuple[np.ndarray, Calls, Any]]:
+) -> Iterator[tuple[np.ndarray, Calls, Any, dict[tuple[str, ...], np.ndarray]]]:
     """Encode valid rows slice by slice; mark invalid and too-large rows on the way.
 
-    Yields each slice's positions, calls and messageIds (``EncodedSlice.ids``).
+    Yields each slice's positions, calls, messageIds and fields (``EncodedSlice``).
     """
     stats = builder.stats
     for start, stop in _slices(len(positions), chunk_rows):
@@ -112,7 +111,7 @@ def _encoded_runs(
         builder.message_id[part.positions] = part.ids
         kept = np.asarray(part.positions, dtype=np.int64)
         calls = Calls.of(part.calls)
-        ids = part.ids
+        ids, fields = part.ids, part.fields
         sizes = calls.sizes()
         big = np.flatnonzero(sizes > max_call_bytes)
         for i in big.tolist():
@@ -129,9 +128,10 @@ def _encoded_runs(
                 if isinstance(ids, np.ndarray)
                 else np.delete(np.asarray(ids, dtype=object), big).tolist()
             )
+            fields = {path: np.delete(values, big) for path, values in fields.items()}
         stats.calls += len(calls)
         stats.call_bytes += int(sizes.sum())
-        yield kept, calls, ids
+        yield kept, calls, ids, fields
 
 
 def _slices(rows: int, chunk_rows: int) -> Iterator[tuple[int, int]]:
@@ -148,17 +148,11 @@ def _slices(rows: int, chunk_rows: int) -> Iterator[tuple[int, int]]:
         size = min(chunk_rows, 2 * size)
 
 
-def _plain(runs: Iterator[tuple[np.ndarray, Calls, Any]]) -> Iterator[tuple[np.ndarray, Calls]]:
-    for positions, calls, _ in runs:
+def _plain(
+    runs: Iterator[tuple[np.ndarray, Calls, Any, Any]],
+) -> Iterator[tuple[np.ndarray, Calls]]:
+    for positions, calls, _, _ in runs:
         yield positions, calls
-
-
-def _keyed(
-    runs: Iterator[tuple[np.ndarray, Calls, Any]], plan: CallPlan, frame: pd.DataFrame
-) -> Iterator[tuple[np.ndarray, Calls, Any, list[str | None] | None]]:
-    """Each slice with its ledger keys, from the plan's columns when they tell them."""
-    for positions, calls, ids in runs:
-        yield positions, calls, ids, slice_keys(plan, frame, positions)
 
 
 def _counted(batches: Iterator[Batch], builder: ResultBuilder) -> Iterator[Batch]:
@@ -442,7 +436,8 @@ class _Send:
         frame, op, sync, dry_run = self.frame, self.op, self.sync, self.dry_run
         max_call = client.max_call_bytes if client else MAX_CALL_BYTES
         max_body = client.max_batch_bytes if client else MAX_BATCH_BYTES
-        encoder = Encoder(plan, untimed_ms=self.stamp.untimed_ms)
+        fields = sync.fields if sync is not None else ()  # what the ledger's keys need
+        encoder = Encoder(plan, untimed_ms=self.stamp.untimed_ms, fields=fields)
         runs = _encoded_runs(frame, encoder, valid, builder, max_call, self.chunk_rows)
         deletions: list[str] = []
 
@@ -452,7 +447,7 @@ class _Send:
             # encoded and looked up first (inside the try below: a ledger
             # failure, Ctrl-C or SIGTERM here ends the send as it would later).
             if sync is not None:
-                pending = list(sync.changed_runs(_keyed(runs, plan, frame), builder))
+                pending = list(sync.changed_runs(runs, builder))
             else:
                 pending = list(_plain(runs))
             if self.mirrored is not None:
@@ -478,7 +473,7 @@ class _Send:
             # Bodies are cut from each slice's buffer with arrays; a ledger
             # takes the slice's ids and keys as columns and drops unchanged rows.
             if sync is not None:
-                kept = sync.changed_runs(_keyed(runs, plan, frame), builder)
+                kept = sync.changed_runs(runs, builder)
                 return _counted(pack_runs(kept, max_batch_bytes=max_body), builder)
             return _counted(pack_runs(_plain(runs), max_batch_bytes=max_body), builder)
 

@@ -161,9 +161,7 @@ def test_a_store_without_history_still_sends(client: pandas_cio.Client) -> None:
         def latest(self, operation: str, keys: list[str]) -> dict[str, str]:
             return {k: self.last[operation, k] for k in keys if (operation, k) in self.last}
 
-        def record(
-            self, operation: str, entries: list[pandas_cio.ledger.store.LedgerEntry]
-        ) -> None:
+        def record(self, operation: str, entries: list[pandas_cio.ledger.LedgerEntry]) -> None:
             for message_id, key in entries:
                 self.last[operation, str(key)] = message_id
 
