@@ -174,8 +174,8 @@ def _prefixed(out: np.ndarray, prefix: str, values: np.ndarray) -> None:
     present = np.asarray(pd.notna(values), dtype=bool)
     if not present.any():
         return
-    chosen = values[present]
-    if pd.api.types.infer_dtype(chosen, skipna=False) == "string":
-        out[present] = (prefix + pd.Series(chosen, dtype=object)).to_numpy(dtype=object)
-    else:
-        out[present] = [f"{prefix}{v}" for v in chosen.tolist()]
+    chosen = values[present].tolist()
+    try:
+        out[present] = [prefix + v for v in chosen]  # ids are text: the usual case
+    except TypeError:
+        out[present] = [f"{prefix}{v}" for v in chosen]

@@ -173,14 +173,16 @@ class LedgerRun:
         rows = len(positions)
         if rows == 0:
             return positions, calls
-        texts = np.asarray(
-            ids.astype("U").tolist()
-            if isinstance(ids, np.ndarray) and ids.dtype.kind == "S"
-            else list(ids),
-            dtype=object,
-        )
-        key_array = np.empty(rows, dtype=object)
-        key_array[:] = keys
+        if isinstance(ids, np.ndarray) and ids.dtype.kind == "S":
+            texts = ids.astype("U").astype(object)  # ULID text: ASCII, str objects made in C
+        else:
+            texts = np.empty(rows, dtype=object)
+            texts[:] = list(ids)
+        if isinstance(keys, np.ndarray) and keys.dtype == object:
+            key_array = keys
+        else:
+            key_array = np.empty(rows, dtype=object)
+            key_array[:] = keys
         keyed = pd.notna(key_array)
         send = np.ones(rows, dtype=bool)
         new = np.zeros(rows, dtype=bool)

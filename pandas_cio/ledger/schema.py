@@ -12,6 +12,7 @@ from collections.abc import Iterator
 __all__ = [
     "APPLICATION_ID",
     "DEFAULT_TIMEOUT",
+    "LATEST_IN_ORDER",
     "MERGE",
     "SCHEMA",
     "SCHEMA_VERSION",
@@ -78,6 +79,10 @@ MERGE = (
         SELECT op, key, message_id FROM journal WHERE key IS NOT NULL ORDER BY op, key, rowid""",
     "DELETE FROM journal",
 )
+# MERGE[1] for a journal whose rowid order is already (op, key) order, as when
+# a frame is sent in key order: the same rows in the same order, without a sort.
+LATEST_IN_ORDER = """INSERT OR REPLACE INTO latest
+    SELECT op, key, message_id FROM journal WHERE key IS NOT NULL ORDER BY rowid"""
 # WAL bytes kept after a checkpoint; a large merge would otherwise leave a
 # WAL file as large as the merge behind.
 WAL_LIMIT = 64 * 1024 * 1024

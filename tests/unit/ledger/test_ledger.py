@@ -691,3 +691,22 @@ def test_one_ledger_object_shared_by_threads(tmp_path: Path) -> None:
         ledger.flush()
         assert len(ledger) == 4 * 20 * 20
         assert ledger.latest("identify", ["k0", "k3"]) == {"k0": "0-19-19", "k3": "3-19-19"}
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled", "repeats"])
+def test_merge_keeps_the_last_confirmed_call_of_each_key(order: str) -> None:
+    """Keys journaled in key order merge without a sort; any order gives the same latest."""
+    keys = [f"user:{i:04d}" for i in range(300)]
+    if order == "shuffled":
+        keys = keys[::-1]
+    elif order == "repeats":
+        keys = sorted(keys[:100] * 3)
+    with SqliteLedger(":memory:") as store:
+        for start in range(0, len(keys), 70):
+            part = keys[start : start + 70]
+            ids = [f"m{start + i}" for i in range(len(part))]
+            store.record("identify", [LedgerEntry(m, k) for m, k in zip(ids, part, strict=True)])
+        store.flush()
+        expected = {k: f"m{i}" for i, k in enumerate(keys)}  # the last row of each key wins
+        assert store.latest("identify", sorted(expected)) == expected
+        assert len(store) == len(keys)
