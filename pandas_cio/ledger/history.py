@@ -8,7 +8,7 @@ appends a summary to the ledger when it ends, also when it ends early with a
 plot it. The summary holds counts, the library's own reasons and a short
 fingerprint of the frame, never a value from the frame.
 
-A store of your own (the :class:`~pandas_cio.ledger.store.Ledger` protocol) keeps
+A store of your own (the :class:`~pandas_cio.ledger.protocol.Ledger` protocol) keeps
 a history when it has a ``record_run(operation, record)`` method; without
 one, sends go on without history.
 """
