@@ -79,8 +79,9 @@ MERGE = (
         SELECT op, key, message_id FROM journal WHERE key IS NOT NULL ORDER BY op, key, rowid""",
     "DELETE FROM journal",
 )
-# MERGE[1] for a journal whose rowid order is already (op, key) order, as when
-# a frame is sent in key order: the same rows in the same order, without a sort.
+# MERGE[1] for a journal made of runs in key order, as when a frame is sent in
+# key order (batches may be confirmed out of order): each key's rows in the
+# same order, so the same result, without a sort.
 LATEST_IN_ORDER = """INSERT OR REPLACE INTO latest
     SELECT op, key, message_id FROM journal WHERE key IS NOT NULL ORDER BY rowid"""
 # WAL bytes kept after a checkpoint; a large merge would otherwise leave a

@@ -111,10 +111,9 @@ class SqliteLedger:
         self._lock = threading.Lock()
         self._operations: dict[str, int] = {}
         self._journaled = 0  # rows this instance journaled since its last merge
-        # Whether those rows, in rowid order, are in (op, key) order, and the
-        # last (op, key) among them: the merge then needs no sort (LATEST_IN_ORDER).
+        # Whether each batch of those rows is in key order: the merge then
+        # needs no sort (LATEST_IN_ORDER).
         self._in_order = True
-        self._last_key: tuple[int, str] | None = None
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -319,7 +318,7 @@ class SqliteLedger:
                 raise self._error("write", exc) from exc
             if code is not None:
                 self._operations[operation] = code
-                self._note_order(code, keys)
+                self._note_order(keys)
             self._journaled += len(message_ids)
             if self._journaled > MERGE_ROWS:
                 self._merge(conn)
@@ -329,18 +328,17 @@ class SqliteLedger:
         with self._lock:
             self._merge(self._connection())
 
-    def _note_order(self, code: int, keys: Sequence[str | None]) -> None:
-        """Follow whether the journal's keyed rows stay in (op, key) order."""
+    def _note_order(self, keys: Sequence[str | None]) -> None:
+        """Follow whether each batch's keyed rows are in key order.
+
+        Batches are confirmed out of order when several are in flight, so
+        only the order within each is followed: sorted runs of a few thousand
+        rows insert into the index with the locality a sort would give.
+        """
         if not self._in_order:
             return
         keyed = np.array([k for k in keys if k is not None], dtype=object)
-        if not len(keyed):
-            return
-        first: tuple[int, str] = (code, keyed[0])
-        self._in_order = (self._last_key is None or self._last_key <= first) and bool(
-            (keyed[1:] >= keyed[:-1]).all()
-        )
-        self._last_key = (code, keyed[-1])
+        self._in_order = bool((keyed[1:] >= keyed[:-1]).all())
 
     def _merge(self, conn: sqlite3.Connection) -> None:
         try:
@@ -358,7 +356,7 @@ class SqliteLedger:
         except sqlite3.Error as exc:
             raise self._error("flush", exc) from exc
         self._journaled = 0
-        self._in_order, self._last_key = True, None
+        self._in_order = True
 
     def keys(self, operation: str) -> list[str]:
         """Flush, then return every key with a delivered call for ``operation``.

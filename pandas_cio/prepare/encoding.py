@@ -377,7 +377,8 @@ class Encoder:
             out = self._encode_columns(part, positions, self._layout)
         if self.fields:
             rows = pd.Index(positions).get_indexer(out.positions)
-            encoded = part if len(rows) == len(part) else part.iloc[rows]
+            whole = len(rows) == len(part) and bool((rows == np.arange(len(rows))).all())
+            encoded = part if whole else part.iloc[rows]
             orders = {self._sources[i].column: order for i, order in self._orders.items()}
             out.fields = {p: field_values(self.plan, encoded, p, orders) for p in self.fields}
         return out
