@@ -37,8 +37,8 @@ import pandas as pd
 
 import pandas_cio
 from pandas_cio.catalogue.operations import get_operation
-from pandas_cio.ledger.keys import slice_keys
-from pandas_cio.ledger.store import LedgerRun, SqliteLedger
+from pandas_cio.ledger import LedgerRun, SqliteLedger
+from pandas_cio.ledger.keys import KEY_FIELDS
 from pandas_cio.outcome.results import ResultBuilder
 from pandas_cio.prepare.batching import Calls, pack_runs
 from pandas_cio.prepare.encoding import Encoder
@@ -49,7 +49,7 @@ MB = 1024 * 1024
 CHANGED_SHARE = 0.01
 SLICE_ROWS = 20_000  # as pandas_cio.pipeline.send.DEFAULT_CHUNK_ROWS
 T = TypeVar("T")
-Run = tuple[np.ndarray, Calls, Any, list[str | None] | None]
+Run = tuple[np.ndarray, Calls, Any, dict[tuple[str, ...], np.ndarray]]
 
 
 def people(rows: int, seed: int = 5) -> pd.DataFrame:
@@ -97,16 +97,15 @@ def timed(work: Callable[[], T]) -> tuple[T, Timing]:
 
 
 def encoded(frame: pd.DataFrame) -> tuple[list[Run], Timing]:
-    """Encode every row as identify calls, slice by slice, with each slice's ids and keys."""
+    """Encode every row as identify calls, slice by slice, with each slice's ids and key fields."""
     plan = make_plan(get_operation("identify"), frame, {"user_id": "user_id"}, None)
 
     def work() -> list[Run]:
-        encoder, runs = Encoder(plan), []
+        encoder, runs = Encoder(plan, fields=KEY_FIELDS["identify"]), []
         for start in range(0, len(frame), SLICE_ROWS):
             part = encoder.encode(frame, np.arange(start, min(len(frame), start + SLICE_ROWS)))
             positions = np.asarray(part.positions, dtype=np.int64)
-            keys = slice_keys(plan, frame, positions)
-            runs.append((positions, Calls.of(part.calls), part.ids, keys))
+            runs.append((positions, Calls.of(part.calls), part.ids, part.fields))
         return runs
 
     return timed(work)

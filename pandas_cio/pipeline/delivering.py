@@ -11,7 +11,7 @@ from ..delivery.client import Client
 from ..delivery.splitting import Splitter
 from ..delivery.transport import Delivery
 from ..errors import AuthenticationError
-from ..ledger.store import LedgerRun
+from ..ledger import LedgerRun
 from ..outcome.progress import Progress
 from ..outcome.results import ResultBuilder, Status
 from ..prepare.batching import Batch

@@ -18,8 +18,8 @@ import pandas as pd
 from ..catalogue.operations import Operation
 from ..delivery.client import Client
 from ..errors import SendError
+from ..ledger import LedgerRun, MirrorLedger
 from ..ledger.mirror import Mirror, label
-from ..ledger.store import LedgerRun, MirrorLedger
 from ..outcome.columns import ACTION, KEY, SEND_ACTION, STATUS
 from ..outcome.results import COUNTERS, STATUS_DTYPE, ResultBuilder, Status
 from ..prepare.batching import Calls, pack_runs

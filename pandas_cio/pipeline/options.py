@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal, TypedDict
 
 from ..delivery.client import Client
-from ..ledger.store import LedgerArg
+from ..ledger import LedgerArg
 from ..outcome.gates import Limit
 from ..prepare.plan import Missing
 

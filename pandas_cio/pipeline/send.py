@@ -20,9 +20,9 @@ from ..catalogue.operations import Operation, get_operation
 from ..delivery.client import Client
 from ..delivery.splitting import DEFAULT_MAX_SPLIT_REQUESTS
 from ..errors import LedgerError, SendError
+from ..ledger import LedgerArg, LedgerRun, open_run
 from ..ledger.history import fingerprint, record_run, run_record
 from ..ledger.mirror import DEFAULT_MAX_DELETES, mirror_for
-from ..ledger.store import LedgerArg, LedgerRun, open_run
 from ..outcome.columns import STATUS
 from ..outcome.gates import Gates, Limit
 from ..prepare.plan import Missing, PayloadSpec

@@ -30,10 +30,11 @@ def encoded_runs(
     builder: ResultBuilder,
     max_call_bytes: int,
     chunk_rows: int,
-) -> Iterator[tuple[np.ndarray, Calls, Any]]:
+) -> Iterator[tuple[np.ndarray, Calls, Any, dict[tuple[str, ...], np.ndarray]]]:
     """Encode valid rows slice by slice; mark invalid and too-large rows on the way.
 
-    Yields each slice's positions, calls and messageIds (``EncodedSlice.ids``).
+    Yields each slice's positions, calls, messageIds and the fields the ledger's
+    keys need (``EncodedSlice``), so that nothing downstream decodes a call.
     """
     stats = builder.stats
     for start, stop in _slices(len(positions), chunk_rows):
@@ -43,7 +44,7 @@ def encoded_runs(
         builder.message_id[part.positions] = part.ids
         kept = np.asarray(part.positions, dtype=np.int64)
         calls = Calls.of(part.calls)
-        ids = part.ids
+        ids, fields = part.ids, part.fields
         sizes = calls.sizes()
         big = np.flatnonzero(sizes > max_call_bytes)
         for i in big.tolist():
@@ -60,9 +61,10 @@ def encoded_runs(
                 if isinstance(ids, np.ndarray)
                 else np.delete(np.asarray(ids, dtype=object), big).tolist()
             )
+            fields = {path: np.delete(values, big) for path, values in fields.items()}
         stats.calls += len(calls)
         stats.call_bytes += int(sizes.sum())
-        yield kept, calls, ids
+        yield kept, calls, ids, fields
 
 
 def _slices(rows: int, chunk_rows: int) -> Iterator[tuple[int, int]]:
@@ -79,9 +81,11 @@ def _slices(rows: int, chunk_rows: int) -> Iterator[tuple[int, int]]:
         size = min(chunk_rows, 2 * size)
 
 
-def plain(runs: Iterator[tuple[np.ndarray, Calls, Any]]) -> Iterator[tuple[np.ndarray, Calls]]:
-    """The runs without their messageIds (a send without a ledger)."""
-    for positions, calls, _ in runs:
+def plain(
+    runs: Iterator[tuple[np.ndarray, Calls, Any, Any]],
+) -> Iterator[tuple[np.ndarray, Calls]]:
+    """The runs without their messageIds and fields (a send without a ledger)."""
+    for positions, calls, _, _ in runs:
         yield positions, calls
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import nullcontext
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,14 +29,13 @@ from ..errors import (
     ServiceUnavailableError,
     TerminatedSendError,
 )
-from ..ledger.keys import slice_keys
+from ..ledger import LedgerRun
 from ..ledger.mirror import Mirror
-from ..ledger.store import LedgerRun
 from ..outcome.columns import ERROR
 from ..outcome.gates import Gates
 from ..outcome.progress import Progress
 from ..outcome.results import ResultBuilder, Status
-from ..prepare.batching import MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch, Calls, pack_runs
+from ..prepare.batching import MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch, pack_runs
 from ..prepare.encoding import Encoder
 from ..prepare.plan import CallPlan, PayloadSpec, make_plan
 from ..prepare.stamping import Stamp, untimed_rows
@@ -56,14 +54,6 @@ _UNTIMED = (
     "timestamp: missing; with ledger= every event needs one, or a resumed or repeated "
     "send could not recognise it and would send it again (fill it in)"
 )
-
-
-def _keyed(
-    runs: Iterator[tuple[np.ndarray, Calls, Any]], plan: CallPlan, frame: pd.DataFrame
-) -> Iterator[tuple[np.ndarray, Calls, Any, list[str | None] | None]]:
-    """Each slice with its ledger keys, from the plan's columns when they tell them."""
-    for positions, calls, ids in runs:
-        yield positions, calls, ids, slice_keys(plan, frame, positions)
 
 
 class Stages:
@@ -178,7 +168,8 @@ class Stages:
         dry_run = self.settings.dry_run
         max_call = client.max_call_bytes if client else MAX_CALL_BYTES
         max_body = client.max_batch_bytes if client else MAX_BATCH_BYTES
-        encoder = Encoder(plan, untimed_ms=self.stamp.untimed_ms)
+        fields = sync.fields if sync is not None else ()  # what the ledger's keys need
+        encoder = Encoder(plan, untimed_ms=self.stamp.untimed_ms, fields=fields)
         runs = encoded_runs(frame, encoder, valid, builder, max_call, self.settings.chunk_rows)
         deletions: list[str] = []
 
@@ -188,7 +179,7 @@ class Stages:
             # encoded and looked up first (inside the try below: a ledger
             # failure, Ctrl-C or SIGTERM here ends the send as it would later).
             if sync is not None:
-                pending = list(sync.changed_runs(_keyed(runs, plan, frame), builder))
+                pending = list(sync.changed_runs(runs, builder))
             else:
                 pending = list(plain(runs))
             if self.mirrored is not None:
@@ -214,7 +205,7 @@ class Stages:
             # Bodies are cut from each slice's buffer with arrays; a ledger
             # takes the slice's ids and keys as columns and drops unchanged rows.
             if sync is not None:
-                kept = sync.changed_runs(_keyed(runs, plan, frame), builder)
+                kept = sync.changed_runs(runs, builder)
                 return counted(pack_runs(kept, max_batch_bytes=max_body), builder)
             return counted(pack_runs(plain(runs), max_batch_bytes=max_body), builder)
 

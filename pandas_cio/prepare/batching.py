@@ -218,18 +218,12 @@ class Batch:
 
 
 def pack(
-    calls: Iterable[tuple[int, bytes]],
-    *,
-    max_batch_bytes: int = MAX_BATCH_BYTES,
-    max_batch_calls: int | None = None,
-    first_number: int = 0,
+    calls: Iterable[tuple[int, bytes]], *, max_batch_bytes: int = MAX_BATCH_BYTES
 ) -> Iterator[Batch]:
     """Pack ``(position, call)`` pairs into batches, keeping their order.
 
-    The size of a batch is checked before a call is added to it, so no
-    yielded batch is ever over ``max_batch_bytes``. Calls must already be at
-    most ``max_batch_bytes - ENVELOPE_BYTES`` each (the caller removes
-    over-limit calls first, see :data:`MAX_CALL_BYTES`).
+    The pairs form of :func:`pack_runs` (one run of every call), for callers
+    that hold calls one by one; the batches are the same.
 
     Parameters
     ----------
@@ -237,49 +231,29 @@ def pack(
         Frame positions and encoded calls.
     max_batch_bytes : int
         Largest body to produce, envelope included.
-    max_batch_calls : int, optional
-        Largest number of calls in one batch.
-    first_number : int
-        Number of the first batch.
 
     Yields
     ------
     Batch
     """
-    if max_batch_bytes <= ENVELOPE_BYTES:
-        raise ValueError(f"max_batch_bytes must exceed the envelope ({ENVELOPE_BYTES} bytes)")
-    number = first_number
-    positions: list[int] = []
-    chunk: list[bytes] = []
-    size = ENVELOPE_BYTES
-    for position, call in calls:
-        extra = len(call) + (1 if chunk else 0)  # the separating comma
-        if ENVELOPE_BYTES + len(call) > max_batch_bytes:
-            raise ValueError(f"call at position {position} can never fit in a batch")
-        full = max_batch_calls is not None and len(chunk) >= max_batch_calls
-        if chunk and (size + extra > max_batch_bytes or full):
-            yield Batch(number, tuple(positions), tuple(chunk), size)
-            number += 1
-            positions, chunk, size = [], [], ENVELOPE_BYTES
-            extra = len(call)
-        positions.append(position)
-        chunk.append(call)
-        size += extra
-    if chunk:
-        yield Batch(number, tuple(positions), tuple(chunk), size)
+    items = list(calls)
+    positions = np.fromiter((p for p, _ in items), dtype=np.int64, count=len(items))
+    return pack_runs([(positions, Calls.of(c for _, c in items))], max_batch_bytes=max_batch_bytes)
 
 
 def pack_runs(
-    runs: Iterable[tuple[np.ndarray, Calls]],
-    *,
-    max_batch_bytes: int = MAX_BATCH_BYTES,
-    first_number: int = 0,
+    runs: Iterable[tuple[np.ndarray, Calls]], *, max_batch_bytes: int = MAX_BATCH_BYTES
 ) -> Iterator[Batch]:
-    """Pack runs of calls into batches: the same batches as :func:`pack`, found with arrays.
+    """Pack runs of calls into batches, keeping their order.
 
-    Cutting points come from a cumulative sum and a binary search per batch,
-    so no Python code runs per call, and each batch's calls stay a view of
-    their run's buffer (a batch spanning two runs copies its own bytes).
+    The size of a batch is checked before a call is added to it, so no
+    yielded batch is ever over ``max_batch_bytes``; a batch is closed only
+    when the next call would not fit. Calls must already be at most
+    ``max_batch_bytes - ENVELOPE_BYTES`` each (the caller removes over-limit
+    calls first, see :data:`MAX_CALL_BYTES`). Cutting points come from a
+    cumulative sum and a binary search per batch, so no Python code runs per
+    call, and each batch's calls stay a view of their run's buffer (a batch
+    spanning two runs copies its own bytes).
 
     Parameters
     ----------
@@ -287,19 +261,22 @@ def pack_runs(
         Frame positions and their calls, run after run, in order.
     max_batch_bytes : int
         Largest body to produce, envelope included.
-    first_number : int
-        Number of the first batch.
 
     Yields
     ------
     Batch
+        Numbered from 0.
     """
     if max_batch_bytes <= ENVELOPE_BYTES:
         raise ValueError(f"max_batch_bytes must exceed the envelope ({ENVELOPE_BYTES} bytes)")
+    return _packed(runs, max_batch_bytes)
+
+
+def _packed(runs: Iterable[tuple[np.ndarray, Calls]], max_batch_bytes: int) -> Iterator[Batch]:
     # A batch of calls whose sizes plus one comma each sum to w has a body of
     # ENVELOPE_BYTES + w - 1 bytes (no comma after the last call).
     budget = max_batch_bytes - ENVELOPE_BYTES + 1
-    number = first_number
+    number = 0
     open_positions: list[np.ndarray] = []
     open_calls: list[Calls] = []
     used = 0  # weight of the open batch

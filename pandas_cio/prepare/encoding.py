@@ -22,6 +22,7 @@ import orjson
 import pandas as pd
 
 from .batching import Calls
+from .call_fields import field_values
 from .dates import DateOrder, date_order
 from .message_ids import (
     RepeatCounter,
@@ -72,12 +73,18 @@ class EncodedSlice:
         The same ids as Python values (str for derived ids), made on demand.
     invalid : dict of int to str
         Positions of rows that could not be encoded, with the reason.
+    fields : dict of path to numpy.ndarray
+        For each path the encoder was asked for (its ``fields``), the value
+        each call holds there, aligned with ``positions``: an object array of
+        JSON values, None where the call holds none. A ledger builds its keys
+        from these instead of decoding the calls.
     """
 
     positions: list[int] = field(default_factory=list)
     calls: Sequence[bytes] = field(default_factory=list)
     ids: np.ndarray | list[Any] = field(default_factory=list)
     invalid: dict[int, str] = field(default_factory=dict)
+    fields: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict)
 
     @property
     def message_ids(self) -> list[Any]:
@@ -292,10 +299,21 @@ class Encoder:
     untimed_ms : int
         The messageId time part of rows whose call has no timestamp
         (milliseconds since the Unix epoch); 0 by default.
+    fields : sequence of tuple of str
+        Paths of the call whose values each slice hands on beside the bytes
+        (:attr:`EncodedSlice.fields`), read from the plan's columns.
     """
 
-    def __init__(self, plan: CallPlan, *, columnwise: bool = True, untimed_ms: int = 0) -> None:
+    def __init__(
+        self,
+        plan: CallPlan,
+        *,
+        columnwise: bool = True,
+        untimed_ms: int = 0,
+        fields: Sequence[tuple[str, ...]] = (),
+    ) -> None:
         self.plan = plan
+        self.fields = tuple(fields)
         self._tree, self._sources = _compile(plan.sources, plan.missing == "null")
         self._operation = plan.operation.name
         self._prefix = self._operation.encode() + b"\x00"
@@ -354,8 +372,16 @@ class Encoder:
             self._orders_of = id(frame)
         part = _rows(frame, positions, self.plan.columns)
         if self._layout is None:
-            return self._encode_rows(part, positions)
-        return self._encode_columns(part, positions, self._layout)
+            out = self._encode_rows(part, positions)
+        else:
+            out = self._encode_columns(part, positions, self._layout)
+        if self.fields:
+            rows = pd.Index(positions).get_indexer(out.positions)
+            whole = len(rows) == len(part) and bool((rows == np.arange(len(rows))).all())
+            encoded = part if whole else part.iloc[rows]
+            orders = {self._sources[i].column: order for i, order in self._orders.items()}
+            out.fields = {p: field_values(self.plan, encoded, p, orders) for p in self.fields}
+        return out
 
     def _message_ids(self, part: pd.DataFrame) -> list[Any] | None:
         if self.plan.message_id is None:

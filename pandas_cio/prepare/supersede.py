@@ -7,7 +7,7 @@ older row can arrive last and win. Instead, the pipeline sends only the last
 valid row of each key, in input order, and gives the earlier ones the status
 ``superseded`` with a reason that names the row that replaces them.
 
-The key is what :func:`pandas_cio.ledger.store.call_key` reads from a call:
+The key is what :func:`pandas_cio.ledger.keys.call_key` reads from a call:
 
 - ``identify``: the person, ``userId`` or else ``anonymousId``;
 - ``group`` (``objects.upsert``, ``objects.relate``): the object type (``"1"``

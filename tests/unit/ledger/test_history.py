@@ -145,9 +145,7 @@ def test_a_store_without_history_still_sends(client: pandas_cio.Client) -> None:
         def latest(self, operation: str, keys: list[str]) -> dict[str, str]:
             return {k: self.last[operation, k] for k in keys if (operation, k) in self.last}
 
-        def record(
-            self, operation: str, entries: list[pandas_cio.ledger.store.LedgerEntry]
-        ) -> None:
+        def record(self, operation: str, entries: list[pandas_cio.ledger.LedgerEntry]) -> None:
             for message_id, key in entries:
                 self.last[operation, str(key)] = message_id
 
@@ -177,3 +175,13 @@ def test_fingerprint_handles_cells_pandas_cannot_hash() -> None:
     frame = pd.DataFrame({"id": ["u1"], "meta": [{"a": 1}]})
     assert fingerprint(frame) == fingerprint(frame.copy())
     assert fingerprint(frame) != fingerprint(frame.assign(meta=[{"a": 2}]))
+
+
+def test_fingerprint_of_text_columns_ignores_how_arrow_holds_them() -> None:
+    """Equal text columns print alike whether sliced, concatenated or fresh; values count."""
+    fresh = pd.DataFrame({"id": ["u1", "u2", None, "u4"], "plan": ["a", "b", "c", "d"]})
+    pieces = pd.concat([fresh.iloc[:1], fresh.iloc[1:3], fresh.iloc[3:]])
+    assert fingerprint(pieces) == fingerprint(fresh)
+    assert fingerprint(fresh.iloc[1:3]) == fingerprint(fresh.iloc[1:3].copy())
+    assert fingerprint(fresh) != fingerprint(fresh.assign(id=["u1", "u2", "", "u4"]))
+    assert fingerprint(fresh) != fingerprint(fresh.assign(plan=["ab", "", "c", "d"]))

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from frame_cases import people
@@ -18,18 +19,18 @@ import pandas_cio
 import pandas_cio.ledger.store
 from pandas_cio.catalogue.operations import OPERATIONS, get_operation
 from pandas_cio.delivery.transport import default_retry
-from pandas_cio.ledger.store import (
+from pandas_cio.ledger import (
     Ledger,
     LedgerEntry,
     LedgerError,
     LedgerRun,
     SqliteLedger,
-    _pack,
-    _unpack,
     call_key,
     open_run,
 )
+from pandas_cio.ledger.schema import pack_id, unpack_id
 from pandas_cio.pipeline.send import run
+from pandas_cio.prepare.batching import Calls
 from pandas_cio.testing import FakeCio, Fault
 
 
@@ -147,8 +148,8 @@ def test_sqlite_lookups_see_records_after_flush(tmp_path: Path) -> None:
 @given(st.text(max_size=40) | st.text("0123456789abcdefABCDEF ", min_size=32, max_size=32))
 def test_stored_message_ids_read_back_unchanged(message_id: str) -> None:
     """Whatever a messageId holds, packing it for storage and unpacking gives it back."""
-    packed = _pack(message_id)
-    assert _unpack(packed) == message_id
+    packed = pack_id(message_id)
+    assert unpack_id(packed) == message_id
     library_id = len(message_id) == 32 and set(message_id) <= set("0123456789abcdef")
     assert isinstance(packed, bytes) == library_id  # only the library's ids are compacted
 
@@ -325,10 +326,21 @@ def _identify(user: str, plan: str) -> bytes:
     return orjson.dumps({**call, "messageId": f"{user}:{plan}"})
 
 
+def _changed(sync: LedgerRun, calls: list[bytes], builder: _Builder) -> list[int]:
+    """The positions of ``calls`` the gate lets through (ids and keys read here, by decoding)."""
+    import orjson
+
+    decoded = [orjson.loads(c) for c in calls]
+    ids = [d["messageId"] for d in decoded]
+    keys = [call_key(d) for d in decoded]
+    positions = np.arange(len(calls), dtype=np.int64)
+    kept, _ = sync.filter_run(positions, Calls.of(calls), ids, keys, builder)  # type: ignore[arg-type]
+    return list(kept.tolist())
+
+
 def _pass(sync: LedgerRun, calls: list[bytes]) -> list[int]:
     """Run calls through the gate, confirm every batch, return the positions let through."""
-    builder = _Builder()
-    sent = [p for p, _ in sync.changed(list(enumerate(calls)), builder)]  # type: ignore[arg-type]
+    sent = _changed(sync, calls, _Builder())
     sync.record(sent)
     return sent
 
@@ -378,7 +390,7 @@ def test_unconfirmed_calls_are_not_recorded() -> None:
     store = MemoryLedger()
     sync = LedgerRun(store, "identify")
     calls = [_identify("u", "A"), _identify("v", "B")]
-    assert [p for p, _ in sync.changed(enumerate(calls), _Builder())] == [0, 1]  # type: ignore[arg-type]
+    assert _changed(sync, calls, _Builder()) == [0, 1]
     sync.record([1])
     assert store.latest("identify", ["user:u", "user:v"]) == {"user:v": "v:B"}
 
@@ -652,3 +664,22 @@ def test_one_ledger_object_shared_by_threads(tmp_path: Path) -> None:
         ledger.flush()
         assert len(ledger) == 4 * 20 * 20
         assert ledger.latest("identify", ["k0", "k3"]) == {"k0": "0-19-19", "k3": "3-19-19"}
+
+
+@pytest.mark.parametrize("order", ["sorted", "shuffled", "repeats"])
+def test_merge_keeps_the_last_confirmed_call_of_each_key(order: str) -> None:
+    """Keys journaled in key order merge without a sort; any order gives the same latest."""
+    keys = [f"user:{i:04d}" for i in range(300)]
+    if order == "shuffled":
+        keys = keys[::-1]
+    elif order == "repeats":
+        keys = sorted(keys[:100] * 3)
+    with SqliteLedger(":memory:") as store:
+        for start in range(0, len(keys), 70):
+            part = keys[start : start + 70]
+            ids = [f"m{start + i}" for i in range(len(part))]
+            store.record("identify", [LedgerEntry(m, k) for m, k in zip(ids, part, strict=True)])
+        store.flush()
+        expected = {k: f"m{i}" for i, k in enumerate(keys)}  # the last row of each key wins
+        assert store.latest("identify", sorted(expected)) == expected
+        assert len(store) == len(keys)

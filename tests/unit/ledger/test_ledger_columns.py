@@ -1,20 +1,26 @@
-"""The ledger on columns: keys from the plan's columns, masks, and one packer."""
+"""The ledger on columns: keys from the encoder's fields, masks, and one packer."""
 
 from __future__ import annotations
+
+import sys
+from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pandas_cio
 from pandas_cio.catalogue.operations import get_operation
-from pandas_cio.ledger.keys import slice_keys
-from pandas_cio.ledger.store import LedgerRun, SqliteLedger, call_key
+from pandas_cio.ledger import LedgerEntry, LedgerRun, SqliteLedger, call_key
+from pandas_cio.ledger.keys import KEY_FIELDS, column_keys
 from pandas_cio.outcome.results import ResultBuilder, Status
 from pandas_cio.prepare.batching import Calls, pack, pack_runs
 from pandas_cio.prepare.encoding import Encoder
 from pandas_cio.prepare.plan import make_plan
+from pandas_cio.testing import FakeCio
 
 _ID = st.one_of(
     st.text(min_size=0, max_size=6),
@@ -24,12 +30,20 @@ _ID = st.one_of(
 )
 
 
-def _encoded(frame: pd.DataFrame, args: dict[str, str]) -> tuple[list[str | None] | None, list]:
-    plan = make_plan(get_operation("identify"), frame, args, ["plan"])
-    part = Encoder(plan).encode(frame, np.arange(len(frame)))
-    positions = np.asarray(part.positions, dtype=np.int64)
-    decoded = [call_key(orjson.loads(c)) for c in part.calls]
-    return slice_keys(plan, frame, positions), decoded
+def _keys(
+    operation: str, frame: pd.DataFrame, args: dict[str, Any], payload: list[str] | None = None
+) -> tuple[list[str | None], list[str | None]]:
+    """The keys built from the encoder's fields, and call_key of each decoded call."""
+    op = get_operation(operation)
+    plan = make_plan(op, frame, args, payload, journeys=False)
+    keys, decoded = [], []
+    for columnwise in (True, False):
+        encoder = Encoder(plan, columnwise=columnwise, fields=KEY_FIELDS[op.call_type])
+        part = encoder.encode(frame, np.arange(len(frame)))
+        keys.append(column_keys(op.call_type, part.fields, len(part.positions)).tolist())
+        decoded.append([call_key(orjson.loads(c)) for c in part.calls])
+    assert keys[0] == keys[1] and decoded[0] == decoded[1]
+    return keys[0], decoded[0]
 
 
 @settings(max_examples=60, deadline=None)
@@ -51,19 +65,92 @@ def test_column_keys_are_the_keys_the_calls_hold(
     if anonymous:
         frame["anon"] = [f"a{i}" for i in range(len(frame))]
         args["anonymous_id"] = "anon"
-    keys, decoded = _encoded(frame, args)
-    assert keys is None or keys == decoded
+    plan = make_plan(get_operation("identify"), frame, args, ["plan"])
+    rows = np.setdiff1d(
+        np.arange(len(frame)), list(pandas_cio.prepare.validation.validate(plan, frame))
+    )
+    if not len(rows):
+        return
+    keys, decoded = _keys("identify", frame.iloc[rows].reset_index(drop=True), args, ["plan"])
+    assert keys == decoded
 
 
-def test_string_and_integer_ids_take_the_column_path() -> None:
-    """The common id columns need no decoding: their keys come from the column."""
-    for column in (
-        pd.Series(["u1", "u2"]),
-        pd.Series([7, 8]),
-        pd.Series(["u1", "u2"], dtype=object),
-    ):
-        keys, decoded = _encoded(pd.DataFrame({"id": column, "plan": "pro"}), {"user_id": "id"})
-        assert keys is not None and keys == decoded
+def test_group_and_device_keys_come_from_the_fields() -> None:
+    """objects.upsert, objects.relate and devices.register: no call is decoded for a key."""
+    accounts = pd.DataFrame({"id": ["acme", "globex"], "kind": ["2", None], "name": ["A", "G"]})
+    for args in ({"object_id": "id"}, {"object_id": "id", "object_type_id": "kind"}):
+        keys, decoded = _keys("objects.upsert", accounts, args)
+        assert keys == decoded
+    members = accounts.assign(person=["u1", "u2"])
+    keys, decoded = _keys("objects.relate", members, {"object_id": "id", "user_id": "person"})
+    assert keys == decoded and keys[0] == '["1","acme","user:u1"]'
+    phones = pd.DataFrame(
+        {"person": ["u1", "u2"], "token": ["t1", "t2"], "at": ["2024-05-01T10:00:00Z"] * 2}
+    )
+    args = {"user_id": "person", "token": "token", "timestamp": "at"}
+    keys, decoded = _keys("devices.register", phones, args)
+    assert keys == decoded == ['["device","user:u1","t1"]', '["device","user:u2","t2"]']
+    events = phones.assign(name=["Device Created or Updated", "Signed Up"])
+    args = {"user_id": "person", "event": "name", "timestamp": "at"}
+    keys, decoded = _keys("track", events, args)
+    assert keys == decoded and keys[1] is None
+
+
+def test_a_context_column_tells_the_device_token() -> None:
+    """A token inside a whole-object context column is found as the call holds it."""
+    events = pd.DataFrame(
+        {
+            "person": ["u1", "u2", "u3"],
+            "context": [{"device": {"token": "t1"}}, {"device": "x"}, None],
+            "at": ["2024-05-01T10:00:00Z"] * 3,
+        }
+    )
+    args = {"user_id": "person", "event": "Device Created or Updated", "timestamp": "at"}
+    keys, decoded = _keys("track", events, {**args, "context": "context"})
+    assert keys == decoded
+
+
+def test_the_ledger_never_decodes_a_call(
+    cio_fake: FakeCio, cio_client: pandas_cio.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sends with a ledger, first and again, with orjson.loads refusing to decode a call.
+
+    The fake service (pandas_cio.testing) decodes what it receives; no other
+    module of the library, the ledger's included, may decode an encoded call.
+    """
+    loads = orjson.loads
+
+    def refuse(data: Any, *args: Any, **kwargs: Any) -> Any:
+        caller = sys._getframe(1).f_globals.get("__name__", "")
+        text = data.encode() if isinstance(data, str) else bytes(data)
+        mine = caller.startswith("pandas_cio.") and not caller.startswith("pandas_cio.testing")
+        if mine and b'"messageId"' in text:
+            raise AssertionError(f"{caller} decoded {text[:40]!r}")
+        return loads(data, *args, **kwargs)
+
+    people = pd.DataFrame({"id": ["u1", "u2", "u3"], "plan": ["a", "b", "c"]})
+    phones = pd.DataFrame(
+        {"person": ["u1"], "token": ["t1"], "os": ["ios"], "at": ["2024-05-01T10:00:00Z"]}
+    )
+    sends = 0
+    with SqliteLedger(":memory:") as ledger:
+        monkeypatch.setattr(orjson, "loads", refuse)
+        for _ in range(2):
+            people.cio.identify(user_id="id", ledger=ledger, client=cio_client)
+            people.cio.objects.upsert(object_id="id", ledger=ledger, client=cio_client)
+            phones.cio.devices.register(
+                user_id="person",
+                token="token",
+                platform="os",
+                timestamp="at",
+                ledger=ledger,
+                client=cio_client,
+            )
+            sends += 1
+        monkeypatch.undo()
+        again = people.cio.identify(user_id="id", ledger=ledger, client=cio_client)
+    assert sends == 2 and (again["status"] == "unchanged").all()
+    assert len(cio_fake.calls) == 7  # the second round found everything delivered
 
 
 @settings(max_examples=60, deadline=None)
@@ -85,14 +172,14 @@ def _people(users: list[str], plans: list[str]) -> pd.DataFrame:
     return pd.DataFrame({"id": users, "plan": plans})
 
 
-def _run_through(sync: LedgerRun, frame: pd.DataFrame) -> tuple[list[int], list]:
+def _run_through(sync: LedgerRun, frame: pd.DataFrame) -> tuple[list[int], list[int]]:
     """Encode, filter with changed_runs, pack with pack_runs and record every batch."""
     plan = make_plan(get_operation("identify"), frame, {"user_id": "id"}, ["plan"])
-    part = Encoder(plan).encode(frame, np.arange(len(frame)))
+    part = Encoder(plan, fields=sync.fields).encode(frame, np.arange(len(frame)))
     positions = np.asarray(part.positions, dtype=np.int64)
     calls = Calls.of(part.calls)
     builder = ResultBuilder(frame.index, "identify")
-    runs = [(positions, calls, part.ids, slice_keys(plan, frame, positions))]
+    runs = [(positions, calls, part.ids, part.fields)]
     kept = list(sync.changed_runs(iter(runs), builder))
     batches = list(pack_runs(iter(kept), max_batch_bytes=400))
     pairs = [(p, c) for ps, cs in kept for p, c in zip(ps.tolist(), cs, strict=True)]
@@ -154,8 +241,6 @@ def test_a_custom_ledger_gets_entries_from_the_columns() -> None:
 
 def test_latest_is_the_same_by_range_scan_or_by_probes() -> None:
     """Dense, sparse and partly unknown key sets get exactly their own latest ids."""
-    from pandas_cio.ledger.store import LedgerEntry
-
     with SqliteLedger(":memory:") as store:
         keys = [f"user:{i:05d}" for i in range(3_000)]
         store.record("identify", [LedgerEntry(f"m{i}", k) for i, k in enumerate(keys)])

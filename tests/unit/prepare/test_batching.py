@@ -23,21 +23,17 @@ def _call(i: int, size: int) -> bytes:
 @given(
     sizes=st.lists(st.integers(20, 32_000), max_size=200),
     limit=st.integers(32_000 + ENVELOPE_BYTES, MAX_BATCH_BYTES),
-    max_calls=st.one_of(st.none(), st.integers(1, 50)),
 )
-def test_batches_respect_limits_and_keep_order(
-    sizes: list[int], limit: int, max_calls: int | None
-) -> None:
-    """Every batch is within the byte and call limits, sizes are exact, order is kept."""
+def test_batches_respect_limits_and_keep_order(sizes: list[int], limit: int) -> None:
+    """Every batch is within the byte limit, sizes are exact, order is kept."""
     calls = [(i, _call(i, s)) for i, s in enumerate(sizes)]
-    batches = list(pack(calls, max_batch_bytes=limit, max_batch_calls=max_calls))
+    batches = list(pack(calls, max_batch_bytes=limit))
     seen = [p for b in batches for p in b.positions]
     assert seen == list(range(len(sizes)))
     assert [b.number for b in batches] == list(range(len(batches)))
     for batch in batches:
         body = batch.body(SENT_AT)
         assert len(body) == batch.size <= limit
-        assert max_calls is None or len(batch.calls) <= max_calls
         parsed = json.loads(body)
         assert [c["i"] for c in parsed["batch"]] == list(batch.positions)
         assert parsed["sentAt"] == SENT_AT
