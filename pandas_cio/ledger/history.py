@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import LedgerError
 from ..outcome.report import SendReport
@@ -30,11 +32,6 @@ from ..outcome.results import Status
 
 __all__ = ["RUN_COLUMNS", "TOP_REASONS", "fingerprint", "run_record", "runs_frame"]
 
-try:  # text columns are fingerprinted from their Arrow buffers
-    import pyarrow as pa
-    import pyarrow.compute as pc
-except ImportError:  # pragma: no cover - pyarrow missing: value by value
-    pa = None
 
 logger = logging.getLogger("pandas_cio.ledger.history")
 
@@ -107,7 +104,7 @@ def _arrow_text(column: pd.Series, digest: Any) -> bool:
     Validity, lengths and bytes are hashed apart, lengths rather than
     offsets, so that equal columns give equal digests however Arrow chunked them.
     """
-    if pa is None or not isinstance(column.dtype, pd.StringDtype):
+    if not isinstance(column.dtype, pd.StringDtype):
         return False
     if column.dtype.storage != "pyarrow":
         return False

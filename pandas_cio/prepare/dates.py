@@ -240,17 +240,9 @@ def _day_month_parts(
     texts: list[str],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Any] | None:
     """Which texts are day/month/year strings, with their three numbers and the rest."""
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-    except ImportError:  # pragma: no cover - without pyarrow: one match per value
-        found = [_DAY_MONTH_RE.fullmatch(t) for t in texts]
-        hits = [(i, m.groups()) for i, m in enumerate(found) if m is not None]
-        if not hits:
-            return None
-        groups = list(zip(*(g for _, g in hits), strict=True))
-        first, second, year = (np.array(g, dtype=np.int64) for g in groups[:3])
-        return np.array([i for i, _ in hits], dtype=np.int64), first, second, year, list(groups[3])
+    import pyarrow as pa  # here, not at import: most sends never read day/month text
+    import pyarrow.compute as pc
+
     array = pa.array(texts, pa.large_string())
     pattern = f"^{_DAY_MONTH}$"
     hit = pc.match_substring_regex(array, pattern).to_numpy(zero_copy_only=False)

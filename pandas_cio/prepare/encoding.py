@@ -14,15 +14,19 @@ request body.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from . import fragments
 from .batching import Calls
 from .call_fields import field_values
+from .call_tree import Entry, Member, RowDependentKeysError, build, compile_tree, layout
 from .dates import DateOrder, date_order
 from .message_ids import (
     RepeatCounter,
@@ -33,24 +37,14 @@ from .message_ids import (
     random_part,
     time_parts,
 )
-from .plan import CallPlan, Source
+from .plan import CallPlan
 from .ulid import RANDOM_BYTES
 from .values import JSON_OPTIONS, column_values, json_default
-
-try:  # the column-wise path concatenates with Arrow's kernels
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from . import fragments
-except ImportError:  # pragma: no cover - pyarrow missing: one dict per row
-    fragments = None  # type: ignore[assignment]
 
 __all__ = ["EncodedSlice", "Encoder", "message_id_for"]
 
 # Characters of a ULID, the width of every derived messageId.
 _ULID_CHARS = 26
-# Leaf tags of the compiled call tree.
-_COLUMN, _CONSTANT, _BRANCH = 0, 1, 2
 
 
 @dataclass
@@ -93,194 +87,6 @@ class EncodedSlice:
         return list(self.ids)
 
 
-class _Base:
-    """The key of a branch's whole-object base (a context column with fields beneath it).
-
-    A sentinel rather than a string, so that no column label (not even "")
-    can collide with it.
-    """
-
-    def __repr__(self) -> str:
-        return "BASE"
-
-
-BASE = _Base()
-Tree = dict[Any, tuple[int, Any, bool]]
-
-
-def _compile(sources: tuple[Source, ...], keep_null: bool) -> tuple[Tree, list[Source]]:
-    """Compile the plan's sources into a nested tree of (tag, payload, keep_null)."""
-    tree: Tree = {}
-    columns: list[Source] = []
-    for source in sources:
-        node = tree
-        for key in source.path[:-1]:
-            tag, child, _ = node.get(key, (_BRANCH, {}, False))
-            if tag != _BRANCH:
-                # A whole-object value (a context column) with fields beneath it:
-                # keep it as the branch's base and merge the fields over it.
-                child = {BASE: (tag, child, False)}
-            node[key] = (_BRANCH, child, False)
-            node = child
-        is_payload = source.kind == "json" and not source.is_constant
-        if source.is_constant:
-            leaf: tuple[int, Any, bool] = (_CONSTANT, source.value, False)
-        else:
-            leaf = (_COLUMN, len(columns), keep_null and is_payload)
-            columns.append(source)
-        last = source.path[-1]
-        if last in node and node[last][0] == _BRANCH:
-            node[last][1][BASE] = leaf
-        else:
-            node[last] = leaf
-    return tree, columns
-
-
-def _merge_deep(into: dict[str, Any], fields: dict[str, Any]) -> None:
-    """Merge fields into a whole-object value (a context column), nested objects key by key.
-
-    The caller's nested dicts are copied, never changed. Validation has
-    already refused rows that set a leaf a field sets too.
-    """
-    for key, value in fields.items():
-        old = into.get(key)
-        if isinstance(value, dict) and isinstance(old, dict):
-            nested = dict(old)
-            _merge_deep(nested, value)
-            into[key] = nested
-        else:
-            into[key] = value
-
-
-def _build(tree: Tree, row: tuple[Any, ...]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, (tag, payload, keep_null) in tree.items():
-        if tag == _COLUMN:
-            value = row[payload]
-            if value is not None or keep_null:
-                out[key] = value
-        elif tag == _CONSTANT:
-            out[key] = payload
-        else:
-            base = payload.get(BASE)
-            merged: dict[str, Any] = {}
-            if base is not None:
-                value = row[base[1]] if base[0] == _COLUMN else base[1]
-                if isinstance(value, dict):
-                    merged.update(value)
-            _merge_deep(merged, _build({k: v for k, v in payload.items() if k is not BASE}, row))
-            # A constant object is the operation's own (an event's required
-            # "properties"), so it is sent even when no column adds to it.
-            if merged or (base is not None and base[0] == _CONSTANT):
-                out[key] = merged
-    return out
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """One key of an object in the call, compiled for the column-wise path.
-
-    Exactly one of ``column`` (a column leaf), ``text`` (a constant) and
-    ``children`` (a nested object) is set. ``prefix`` is the key's JSON text
-    and colon; ``fallback`` is written when the entry has no value in a row
-    (a constant object's own value under a field that can be missing).
-    """
-
-    key: str
-    prefix: str
-    column: int | None = None
-    text: str | None = None
-    children: tuple[_Entry, ...] | None = None
-    forced: bool = False
-    fallback: str | None = None
-    keep_null: bool = False
-    depth: int = 1
-
-
-class _RowDependentKeysError(Exception):
-    """The plan's keys depend on the row (a whole-object column); use the reference path."""
-
-
-def _prefix(key: str) -> str:
-    return orjson.dumps(key).decode() + ":"
-
-
-def _layout(tree: Tree, depth: int) -> tuple[_Entry, ...]:
-    """Compile a call tree into entries in orjson's sorted key order.
-
-    ``depth`` is the number of containers above the values of this object.
-    Raises :class:`_RowDependentKeysError` for a column merged in as a whole
-    object, and TypeError for a constant orjson cannot encode.
-    """
-    assert fragments is not None
-    entries: dict[str, _Entry] = {}
-    for key, (tag, payload, keep_null) in tree.items():
-        if key is BASE:
-            continue  # a branch's base, merged in by the parent below
-        prefix = _prefix(key)
-        if tag == _COLUMN:
-            entries[key] = _Entry(key, prefix, column=payload, keep_null=keep_null, depth=depth)
-        elif tag == _CONSTANT:
-            entries[key] = _Entry(key, prefix, text=prefix + fragments.value_text(payload, depth))
-        else:
-            base = payload.get(BASE)
-            if base is not None and base[0] == _COLUMN:
-                raise _RowDependentKeysError(key)
-            children = {e.key: e for e in _layout(payload, depth + 1)}
-            if base is not None and isinstance(base[1], dict):
-                # Fields beneath a constant object override its keys when present.
-                for name, value in base[1].items():
-                    if not isinstance(name, str):
-                        raise _RowDependentKeysError(key)
-                    text = _prefix(name) + fragments.value_text(value, depth + 1)
-                    child = children.get(name)
-                    children[name] = (
-                        _Entry(name, _prefix(name), text=text)
-                        if child is None
-                        else replace(child, fallback=text)
-                    )
-            entries[key] = _Entry(
-                key,
-                prefix,
-                children=tuple(children[k] for k in sorted(children)),
-                forced=base is not None,
-            )
-    # orjson's OPT_SORT_KEYS orders keys by code point, as sorted() does.
-    return tuple(entries[k] for k in sorted(entries))
-
-
-@dataclass
-class _Member:
-    """One key of an object in every row of a slice, ready for concatenation.
-
-    Either ``pieces`` (text every row has) or ``values`` (one text per row
-    between ``head`` and ``tail``; null where the row has no value, which
-    then writes ``missing``, or nothing when that is None).
-    """
-
-    values: Any = None
-    head: str = ""
-    tail: str = ""
-    missing: str | None = None
-    pieces: list[Any] | None = None
-
-    @property
-    def always(self) -> bool:
-        """Whether every row has this member."""
-        return self.pieces is not None or self.missing is not None or self.values.null_count == 0
-
-    def place(self, lead: str, trail: str, rows: int) -> list[Any]:
-        """The member's pieces with ``lead`` before and ``trail`` after it, where present."""
-        assert fragments is not None
-        if self.pieces is not None:
-            return [lead, *self.pieces, trail]
-        if self.values.null_count == 0:
-            return [lead + self.head, self.values, self.tail + trail]
-        joined = fragments.join([lead + self.head, self.values, self.tail + trail], rows)
-        missing = "" if self.missing is None else lead + self.missing + trail
-        return [pc.fill_null(joined, pa.scalar(missing, fragments.TEXT))]
-
-
 class Encoder:
     """Encode slices of a frame for one plan.
 
@@ -293,7 +99,7 @@ class Encoder:
     plan : CallPlan
         The resolved call plan.
     columnwise : bool
-        Use the column-wise path where the plan allows it (it needs pyarrow).
+        Use the column-wise path where the plan allows it.
         False always uses the reference path, one dict and one
         ``orjson.dumps`` per row, which gives the same bytes more slowly.
     untimed_ms : int
@@ -314,21 +120,21 @@ class Encoder:
     ) -> None:
         self.plan = plan
         self.fields = tuple(fields)
-        self._tree, self._sources = _compile(plan.sources, plan.missing == "null")
+        self._tree, self._sources = compile_tree(plan.sources, plan.missing == "null")
         self._operation = plan.operation.name
         self._prefix = self._operation.encode() + b"\x00"
         self._untimed = untimed_ms
         self._timestamp = next((s for s in plan.sources if s.path == ("timestamp",)), None)
         self._repeats = RepeatCounter()
-        self._layout: tuple[_Entry, ...] | None = None
+        self._layout: tuple[Entry, ...] | None = None
         # The day/month order of each timestamp column of strings, decided
         # from the whole frame's column (as validation did), not per slice.
         self._orders: dict[int, DateOrder] = {}
         self._orders_of: int | None = None
-        if columnwise and fragments is not None:
+        if columnwise:
             try:
-                self._layout = _layout(self._tree, 1)
-            except (_RowDependentKeysError, TypeError):
+                self._layout = layout(self._tree, 1)
+            except (RowDependentKeysError, TypeError):
                 self._layout = None
 
     @property
@@ -426,14 +232,14 @@ class Encoder:
             for i, s in enumerate(self._sources)
         ]
         dumps, default, option = orjson.dumps, json_default, JSON_OPTIONS
-        build, tree = _build, self._tree
+        make, tree = build, self._tree
         values = zip(*columns, strict=True) if columns else (() for _ in range(len(rows)))
         done: list[int] = []
         contents: list[bytes] = []
         invalid: dict[int, str] = {}
         for row, value in zip(rows.tolist(), values, strict=True):
             try:
-                contents.append(dumps(build(tree, value), default=default, option=option))
+                contents.append(dumps(make(tree, value), default=default, option=option))
             except TypeError:
                 invalid[row] = self._culprit(value)
                 continue
@@ -470,28 +276,27 @@ class Encoder:
             {int(positions[r]): why for r, why in invalid.items()},
         )
 
-    def _member(self, entry: _Entry, part: pd.DataFrame, bad: set[int]) -> _Member:
+    def _member(self, entry: Entry, part: pd.DataFrame, bad: set[int]) -> Member:
         """One key of an object, for every row of the slice."""
-        assert fragments is not None
         if entry.text is not None:
-            return _Member(pieces=[entry.text])
+            return Member(pieces=[entry.text])
         if entry.column is not None:
             source = self._sources[entry.column]
             values = fragments.column_json(
                 part[source.column], source.kind, entry.depth, bad, self._orders.get(entry.column)
             )
             missing = entry.prefix + "null" if entry.keep_null else entry.fallback
-            return _Member(values.array, entry.prefix + values.head, values.tail, missing)
+            return Member(values.array, entry.prefix + values.head, values.tail, missing)
         assert entry.children is not None
         pieces, always = self._object(entry.children, part, bad)
         if always or entry.forced:
-            return _Member(pieces=[entry.prefix + "{", *pieces, "}"])
+            return Member(pieces=[entry.prefix + "{", *pieces, "}"])
         (members,) = pieces
         present = pc.if_else(pc.equal(members, ""), pa.scalar(None, fragments.TEXT), members)
-        return _Member(present, entry.prefix + "{", "}", entry.fallback)
+        return Member(present, entry.prefix + "{", "}", entry.fallback)
 
     def _object(
-        self, entries: tuple[_Entry, ...], part: pd.DataFrame, bad: set[int]
+        self, entries: tuple[Entry, ...], part: pd.DataFrame, bad: set[int]
     ) -> tuple[list[fragments.Piece], bool]:
         """The pieces of one object's members, joined by commas, row by row.
 
@@ -500,7 +305,6 @@ class Encoder:
         trimming; without an anchor the members are joined with trailing
         commas and the last one is cut, and the one piece returned can be "".
         """
-        assert fragments is not None
         rows = len(part)
         members = [self._member(entry, part, bad) for entry in entries]
         anchor = next((i for i, m in enumerate(members) if m.always), None)
@@ -514,10 +318,9 @@ class Encoder:
         return placed, True
 
     def _encode_columns(
-        self, part: pd.DataFrame, positions: np.ndarray, layout: tuple[_Entry, ...]
+        self, part: pd.DataFrame, positions: np.ndarray, layout: tuple[Entry, ...]
     ) -> EncodedSlice:
         """The column-wise path: per-column JSON text concatenated per row by Arrow."""
-        assert fragments is not None
         rows = len(part)
         bad: set[int] = set()
         members, _ = self._object(layout, part, bad)
@@ -543,7 +346,7 @@ class Encoder:
         else:
             ids = given
             texts = fragments.list_texts(given, 1, set())
-            id_pieces = _Member(texts.array, texts.head, texts.tail, "null").place("", "", rows)
+            id_pieces = Member(texts.array, texts.head, texts.tail, "null").place("", "", rows)
         # Each call followed by a comma, back to back: what Calls stores.
         calls = fragments.join(["{", *members, ',"messageId":', *id_pieces, "},"], rows)
         if keep is not None:
@@ -575,7 +378,6 @@ class Encoder:
 
         Rows that did not encode get a placeholder; their calls are dropped.
         """
-        assert fragments is not None
         rows = len(part)
         # Hash each row's bytes straight from the Arrow buffer, the operation
         # in front (one digest over the concatenation, as random_part's updates).

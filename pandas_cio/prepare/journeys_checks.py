@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa_arrow
+import pyarrow.compute as pc
 
 from ..catalogue.operations import (
     MAX_ATTRIBUTE_NAME_BYTES,
@@ -25,12 +27,6 @@ from .call_plan import CallPlan, Source
 from .kind_checks import elementwise, is_text_dtype
 from .pandera_setup import pa
 from .values import JSON_OPTIONS, json_default
-
-try:
-    import pyarrow as pa_arrow
-    import pyarrow.compute as pc
-except ImportError:  # pragma: no cover - pyarrow is a dependency; measure row by row
-    pa_arrow = None
 
 __all__ = [
     "attribute_columns",
@@ -69,7 +65,7 @@ def byte_sizes(series: pd.Series, limit: int) -> np.ndarray:
     kind = "string" if is_text_dtype(dtype) else pd.api.types.infer_dtype(series, skipna=True)
     if kind == "empty":
         return np.zeros(len(series), dtype=np.int64)
-    if kind == "string" and pa_arrow is not None:
+    if kind == "string":
         try:
             values = pa_arrow.array(series, type=pa_arrow.large_string(), from_pandas=True)
         except (pa_arrow.ArrowException, UnicodeError):

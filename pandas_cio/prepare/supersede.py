@@ -25,11 +25,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
-
-try:
-    import pyarrow as pa
-except ImportError:  # pragma: no cover - pyarrow is a dependency
-    pa = None
+import pyarrow as pa
 
 from ..outcome.results import ResultBuilder, Status
 from .plan import CallPlan, Source
@@ -122,8 +118,7 @@ def superseded(plan: CallPlan, frame: pd.DataFrame, positions: np.ndarray) -> Su
     try:
         return _superseded(plan, frame, positions)
     finally:
-        if pa is not None:
-            pa.default_memory_pool().release_unused()
+        pa.default_memory_pool().release_unused()
 
 
 def _superseded(plan: CallPlan, frame: pd.DataFrame, positions: np.ndarray) -> Superseded:

@@ -17,15 +17,11 @@ from typing import Any
 import numpy as np
 import orjson
 import pandas as pd
+import pyarrow as pa
+import pyarrow.types as pa_types
 
 from ..catalogue.kinds import KINDS, Kind
 from .dates import DateOrder, parse_timestamps
-
-try:  # Arrow-backed nested columns are read through Arrow itself
-    import pyarrow as pa
-    import pyarrow.types as pa_types
-except ImportError:  # pragma: no cover - pyarrow missing: no Arrow-backed columns either
-    pa_types = None
 
 __all__ = ["JSON_OPTIONS", "column_values", "iso_utc", "json_default", "parse_timestamps"]
 
@@ -141,10 +137,7 @@ def _nested_arrow(dtype: Any) -> bool:
     if not isinstance(dtype, pd.ArrowDtype):
         return False
     kind = dtype.pyarrow_dtype
-    return bool(
-        pa_types is not None
-        and (pa_types.is_nested(kind) or pa_types.is_list(kind) or pa_types.is_large_list(kind))
-    )
+    return bool(pa_types.is_nested(kind) or pa_types.is_list(kind) or pa_types.is_large_list(kind))
 
 
 def _arrow_cell(cell: Any) -> Any:

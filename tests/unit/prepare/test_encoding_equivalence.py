@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import subprocess
 import sys
 from collections import Counter
 from typing import Any
@@ -441,42 +440,3 @@ def test_calls_behaves_as_a_sequence_of_bytes() -> None:
     assert bytes(Calls.of([]).joined()) == b""
     with pytest.raises(IndexError):
         calls[3]
-
-
-_WITHOUT_PYARROW = """
-import json, sys
-sys.modules["pyarrow"] = None  # as if it were not installed
-import pandas as pd
-import pandas_cio
-from pandas_cio.prepare.encoding import Encoder
-from pandas_cio.catalogue.operations import get_operation
-from pandas_cio.prepare.plan import make_plan
-
-frame = pd.DataFrame(json.loads(sys.argv[1]))
-frame["at"] = pd.to_datetime(frame["at"], utc=True)
-plan = make_plan(get_operation("identify"), frame, {"user_id": "id"})
-result = frame.cio.identify(user_id="id", dry_run=True)
-print(json.dumps([Encoder(plan).columnwise, result["message_id"].tolist()]))
-"""
-
-
-def test_without_pyarrow_the_per_row_path_gives_the_same_ids() -> None:
-    """With pyarrow missing, calls are encoded one row at a time and keep their messageIds."""
-    data = {
-        "id": ["u1", "u2", "u3"],
-        "plan": ["pro", None, 'caf\u00e9 "x"'],
-        "ltv": [1.5, None, 2.0],
-        "at": ["2024-01-01T10:00:00+02:00", None, "2024-03-01T00:00:00Z"],
-    }
-    done = subprocess.run(
-        [sys.executable, "-c", _WITHOUT_PYARROW, json.dumps(data)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    columnwise, ids = json.loads(done.stdout.strip().splitlines()[-1])
-    frame = pd.DataFrame(data)
-    frame["at"] = pd.to_datetime(frame["at"], utc=True)
-    expected = frame.cio.identify(user_id="id", dry_run=True)["message_id"].tolist()
-    assert columnwise is False
-    assert ids == expected
