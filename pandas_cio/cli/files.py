@@ -208,9 +208,13 @@ def write_frame(frame: pd.DataFrame, path: str) -> None:
     The index is written as a column (``row`` when unnamed), so the result
     lines up with the input file's rows.
     """
-    fmt = file_format(path)
     unnamed = frame.index.nlevels == 1 and frame.index.name is None
-    table = frame.reset_index(names="row") if unnamed else frame.reset_index()
+    _write_table(frame.reset_index(names="row") if unnamed else frame.reset_index(), path)
+
+
+def _write_table(table: pd.DataFrame, path: str) -> None:
+    """Write ``table`` without its index, in the format ``path``'s extension names."""
+    fmt = file_format(path)
     if fmt == "parquet":
         table.to_parquet(path, index=False)
     elif fmt == "jsonl":
@@ -242,14 +246,7 @@ def write_rejects(frame: pd.DataFrame, result: pd.DataFrame, path: str) -> None:
             REJECTS_ERROR: result.loc[rejected, ERROR].to_numpy(),
         }
     )
-    table = pd.concat([table, rows.reset_index(drop=True)], axis=1)
-    fmt = file_format(path)
-    if fmt == "parquet":
-        table.to_parquet(path, index=False)
-    elif fmt == "jsonl":
-        table.to_json(path, orient="records", lines=True, date_format="iso")
-    else:
-        table.to_csv(path, index=False, sep="\t" if path.endswith(".tsv") else ",")
+    _write_table(pd.concat([table, rows.reset_index(drop=True)], axis=1), path)
 
 
 def drop_rejects_columns(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
