@@ -15,13 +15,13 @@ import logging
 import threading
 import zlib
 from collections.abc import Callable, Generator, Iterable, Mapping
-from types import TracebackType
 from typing import Any
 
 import requests
 from urllib3.util.retry import Retry
 
 from .._version import __version__
+from ..closing import Closing
 from ..errors import ConfigurationError
 from ..prepare.batching import MAX_BATCH_BYTES, MAX_CALL_BYTES, Batch
 from .auth import ApiKey
@@ -38,7 +38,7 @@ logger = logging.getLogger("pandas_cio.delivery.client")
 _GZIP_LEVEL = 1
 
 
-class Client:
+class Client(Closing):
     """A connection to the Customer.io Data Pipelines API.
 
     Parameters
@@ -261,17 +261,6 @@ class Client:
             f"rate_limit={self.rate_limit.requests}/{self.rate_limit.seconds:g}s, "
             f"workers={self.workers}, api_key={self._key!r})"
         )
-
-    def __enter__(self) -> Client:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __getstate__(self) -> dict[str, Any]:
         raise TypeError(

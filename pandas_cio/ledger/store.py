@@ -15,13 +15,13 @@ import time
 from collections.abc import Mapping, Sequence
 from itertools import repeat
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import numpy as np
 import orjson
 import pandas as pd
 
+from ..closing import Closing
 from ..errors import LedgerError
 from .history import runs_frame
 from .protocol import Ledger, LedgerArg, LedgerEntry, MirrorLedger
@@ -64,7 +64,7 @@ _RANGE_KEYS = 1_000
 MERGE_ROWS = 1_000_000
 
 
-class SqliteLedger:
+class SqliteLedger(Closing):
     """The embedded ledger: one SQLite file (standard library ``sqlite3``).
 
     Each :meth:`record` appends the batch to a journal in one
@@ -175,17 +175,6 @@ class SqliteLedger:
     def __repr__(self) -> str:
         state = "closed" if self._conn is None else "open"
         return f"SqliteLedger({self.path!r}, {state})"
-
-    def __enter__(self) -> SqliteLedger:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __len__(self) -> int:
         """Number of delivered calls recorded, flushed or not, every operation included."""

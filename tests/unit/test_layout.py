@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "pandas_cio"
 
 # Bottom to top. A module's layer is the first entry its dotted name starts with.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_version", "errors", "suggest"),
+    ("_version", "closing", "errors", "suggest"),
     ("catalogue",),
     # The result vocabulary (statuses, the result frame, the report) sits
     # below preparation because the pure stages already decide statuses.
