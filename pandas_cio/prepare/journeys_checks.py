@@ -121,12 +121,8 @@ def journeys_checks(source: Source, by_hand: bool) -> list[pa.Check]:
     if source.max_bytes is not None:
         limit = source.max_bytes
         checks.append(
-            pa.Check(
-                lambda s: pd.Series(byte_sizes(s, limit) <= limit, index=s.index),
-                error=(
-                    f"over {limit} bytes, which Customer.io Journeys refuses in an event "
-                    f"name ({JOURNEYS_OFF})"
-                ),
+            _at_most(
+                limit, f"over {limit} bytes, which Customer.io Journeys refuses in an event name"
             )
         )
     if source.reserved and not by_hand:
@@ -156,15 +152,21 @@ def journeys_checks(source: Source, by_hand: bool) -> list[pa.Check]:
             )
         value_limit = MAX_ATTRIBUTE_VALUE_BYTES
         checks.append(
-            pa.Check(
-                lambda s: pd.Series(byte_sizes(s, value_limit) <= value_limit, index=s.index),
-                error=(
-                    f"over {value_limit:,} bytes, which Customer.io Journeys refuses in an "
-                    f"attribute value ({JOURNEYS_OFF})"
-                ),
+            _at_most(
+                value_limit,
+                f"over {value_limit:,} bytes, which Customer.io Journeys refuses in an "
+                "attribute value",
             )
         )
     return checks
+
+
+def _at_most(limit: int, refusal: str) -> Any:
+    """A check that each value's UTF-8 (a nested value's JSON) is at most ``limit`` bytes."""
+    return pa.Check(
+        lambda s: pd.Series(byte_sizes(s, limit) <= limit, index=s.index),
+        error=f"{refusal} ({JOURNEYS_OFF})",
+    )
 
 
 def attribute_columns(plan: CallPlan) -> list[Hashable]:
