@@ -67,7 +67,7 @@ def call_arguments(
 
 
 def _documented(doc: str | None) -> str:
-    """The docstring with the send options' section in its numpydoc place."""
+    """The docstring with the common roles' and send options' section in its numpydoc place."""
     text = inspect.cleandoc(doc or "")
     section = options_section()
     found = _EXAMPLES.search(text)
