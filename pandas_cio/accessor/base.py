@@ -2,9 +2,12 @@
 
 A sending method names its operation and hands over its arguments
 (``return self._send("identify", locals())``); the operations table says
-which of them is the payload argument. :func:`sending` gives each such
-method the send options' docstring section and refuses keywords it does not
-take, naming the method as the caller typed it.
+which of them is the payload argument. It writes out only its own roles:
+the common ones (``timestamp=``...) and the send options come through
+``**options`` (:class:`~pandas_cio.accessor.options.CallOptions`).
+:func:`sending` gives each such method the common roles in its signature,
+their and the send options' docstring section, and refuses keywords it does
+not take, naming the method as the caller typed it.
 """
 
 from __future__ import annotations
@@ -17,13 +20,13 @@ from typing import Any, TypeVar, cast
 
 import pandas as pd
 
-from ..catalogue.operations import get_operation
+from ..catalogue.operations import Operation, get_operation
 from ..errors import UnknownArgumentError
 from ..pipeline.send import SendOptions, run
 from ..suggest import unknown_keywords_message
-from .options import SEND_OPTIONS, options_section
+from .options import COMMON_ARGUMENTS, SEND_OPTIONS, options_section
 
-__all__ = ["Columns", "Namespace", "given", "sending", "split_options"]
+__all__ = ["Columns", "Namespace", "call_arguments", "given", "sending", "split_options"]
 
 Columns = Sequence[Hashable] | Mapping[Hashable, str] | None
 
@@ -47,8 +50,24 @@ def split_options(arguments: Mapping[str, Any]) -> tuple[dict[str, Any], SendOpt
     return rest, cast(SendOptions, options)
 
 
+def call_arguments(
+    operation: Operation, arguments: Mapping[str, Any]
+) -> tuple[dict[str, Any], Columns, SendOptions]:
+    """Sort a sending method's ``locals()`` into roles, payload columns and send options.
+
+    Of its arguments and its ``options`` (the common roles and the send
+    options), the send options go to the pipeline as such, the operation's
+    payload argument (``traits``, ``properties``...) names the payload
+    columns, and every other argument given is a role.
+    """
+    named = {k: v for k, v in arguments.items() if k not in _NOT_ARGUMENTS}
+    roles, options = split_options({**named, **arguments.get("options", {})})
+    payload = roles.pop(operation.payload_arg, None) if operation.payload_arg else None
+    return given(**roles), payload, options
+
+
 def _documented(doc: str | None) -> str:
-    """The docstring with the send options' section in its numpydoc place."""
+    """The docstring with the common roles' and send options' section in its numpydoc place."""
     text = inspect.cleandoc(doc or "")
     section = options_section()
     found = _EXAMPLES.search(text)
@@ -57,17 +76,33 @@ def _documented(doc: str | None) -> str:
     return f"{text[: found.start()]}{section}\n\n{text[found.start() :]}"
 
 
+def _with_common(signature: inspect.Signature) -> inspect.Signature:
+    """The signature with the common roles as keywords, ``**options`` the send options.
+
+    So ``help()``, the functions and polars methods copied from it, and the
+    command line built from it show every argument the method takes.
+    """
+    *named, options = signature.parameters.values()
+    keyword = inspect.Parameter.KEYWORD_ONLY
+    common = [
+        inspect.Parameter(a.name, keyword, default=None, annotation="Any") for a in COMMON_ARGUMENTS
+    ]
+    return signature.replace(
+        parameters=[*named, *common, options.replace(annotation="Unpack[SendOptions]")]
+    )
+
+
 def sending(method: _Method) -> _Method:
-    """Document the send options on ``method`` and refuse keywords it does not take.
+    """Document the common roles and send options on ``method``; refuse other keywords.
 
     Without the check an unknown keyword falls into ``**options`` and Python's
     own error names :func:`pandas_cio.pipeline.send.run`, which the caller never
     called.
     """
-    parameters = inspect.signature(method).parameters
+    signature = _with_common(inspect.signature(method))
     accepted = [
         name
-        for name, p in parameters.items()
+        for name, p in signature.parameters.items()
         if name != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD
     ]
     known = frozenset(accepted) | frozenset(_OPTIONS)
@@ -83,6 +118,7 @@ def sending(method: _Method) -> _Method:
         return method(self, *args, **kwargs)
 
     checked.__doc__ = _documented(method.__doc__)
+    checked.__signature__ = signature  # type: ignore[attr-defined]
     return cast(_Method, checked)
 
 
@@ -108,16 +144,8 @@ class Namespace:
     def _send(self, operation: str, arguments: Mapping[str, Any]) -> pd.DataFrame:
         """Run ``operation`` with a sending method's ``locals()``.
 
-        Its ``options`` are the send options, the operation's payload argument
-        (``traits``, ``properties``...) names the payload columns, and every
-        other argument is a role.
+        See :func:`call_arguments` for what becomes of each argument.
         """
         op = get_operation(operation)
-        options: SendOptions = arguments["options"]
-        payload = arguments.get(op.payload_arg) if op.payload_arg else None
-        roles = {
-            name: value
-            for name, value in arguments.items()
-            if name not in _NOT_ARGUMENTS and name != op.payload_arg
-        }
-        return run(self._frame, op.name, given(**roles), payload, **options)
+        roles, payload, options = call_arguments(op, arguments)
+        return run(self._frame, op.name, roles, payload, **options)

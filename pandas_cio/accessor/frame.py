@@ -19,9 +19,9 @@ import pandas as pd
 
 from ..outcome.report import SendReport
 from ..outcome.results import merge_retry
-from ..pipeline.send import SendOptions
 from .base import Columns, Namespace
 from .namespaces import DevicesNamespace, ObjectsNamespace
+from .options import CallOptions
 from .semantic import SemanticNamespace
 
 __all__ = [
@@ -47,10 +47,10 @@ class CioAccessor(Namespace):
     Column arguments such as ``user_id=`` name columns; arguments such as
     ``event=``, ``name=`` or ``object_type_id=`` take a column or one constant
     for every row (see :mod:`pandas_cio.prepare.roles`). Every method also takes
-    ``timestamp=`` (a column, ``"now"`` or one date-time; events without one
-    are stamped with the send's start, see :mod:`pandas_cio.prepare.stamping`),
-    ``message_id=`` (a column of your own ids), and ``context=`` /
-    ``integrations=`` (a column or one dict).
+    the roles every operation has, ``timestamp=``, ``message_id=``,
+    ``context=`` and ``integrations=`` (see
+    :data:`pandas_cio.accessor.options.COMMON_ARGUMENTS`), listed first under
+    its Other Parameters.
     """
 
     @property
@@ -111,11 +111,7 @@ class CioAccessor(Namespace):
         *,
         anonymous_id: Any = None,
         traits: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Create or update one person per row.
 
@@ -130,13 +126,6 @@ class CioAccessor(Namespace):
             Customer.io Journeys takes at most 300 attributes per call, names
             of at most 150 bytes and values of at most 1,000 bytes; rows
             over a limit are ``invalid`` (unless ``journeys=False``).
-        timestamp : column, optional
-            When the data was true (for backfills); ISO 8601, naive read as UTC.
-        message_id : column, optional
-            Your own messageIds, sent as given; default a ULID of the call's
-            timestamp and content (see :mod:`pandas_cio.prepare.message_ids`).
-        context, integrations : column or dict, optional
-            Passed through as the call's ``context`` / ``integrations``.
 
         Returns
         -------
@@ -159,11 +148,7 @@ class CioAccessor(Namespace):
         *,
         anonymous_id: Any = None,
         properties: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Record one event per row.
 
@@ -185,12 +170,6 @@ class CioAccessor(Namespace):
             An anonymous id, for rows without a user id.
         properties : list of columns or {column: key} mapping, optional
             Event properties; default every column no other argument uses.
-        timestamp : column, "now" or date-time, optional
-            When the event happened; naive date-times are read as UTC.
-            Without it every event is stamped with the send's start time
-            (and with ``ledger=`` it is required).
-        message_id, context, integrations : optional
-            As for :meth:`identify`.
 
         Returns
         -------
@@ -215,11 +194,7 @@ class CioAccessor(Namespace):
         url: Any = None,
         category: Any = None,
         properties: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Record one page view per row.
 
@@ -238,8 +213,6 @@ class CioAccessor(Namespace):
         properties : list of columns or {column: key} mapping, optional
             Page properties (``title``, ``path``...); default every column no
             other argument uses.
-        timestamp, message_id, context, integrations : optional
-            As for :meth:`identify`.
 
         Returns
         -------
@@ -263,11 +236,7 @@ class CioAccessor(Namespace):
         anonymous_id: Any = None,
         category: Any = None,
         properties: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Record one app screen view per row; arguments as for :meth:`page`, without ``url``.
 
@@ -292,12 +261,7 @@ class CioAccessor(Namespace):
         self,
         user_id: Any = None,
         previous_id: Any = None,
-        *,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Merge the person ``previous_id`` into the person ``user_id``, one pair per row.
 
@@ -306,9 +270,7 @@ class CioAccessor(Namespace):
         user_id : column
             The id to keep.
         previous_id : column
-            The id whose profile is merged into it.
-        timestamp, message_id, context, integrations : optional
-            As for :meth:`identify`. Other columns are not sent.
+            The id whose profile is merged into it. Other columns are not sent.
 
         Returns
         -------
@@ -329,11 +291,7 @@ class CioAccessor(Namespace):
         user_id: Any = None,
         *,
         properties: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Delete people and block their ids from coming back (``User Suppressed``).
 
@@ -346,8 +304,6 @@ class CioAccessor(Namespace):
         properties : list of columns or {column: key} mapping, optional
             Event properties (for analytics destinations); default every
             column no other argument uses.
-        timestamp, message_id, context, integrations : optional
-            As for :meth:`identify`.
 
         Returns
         -------
@@ -368,11 +324,7 @@ class CioAccessor(Namespace):
         user_id: Any = None,
         *,
         properties: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Let suppressed ids be added again (``User Unsuppressed``); as :meth:`suppress`.
 
@@ -390,11 +342,7 @@ class CioAccessor(Namespace):
         user_id: Any = None,
         *,
         properties: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Delete people from the workspace (``User Deleted``); as :meth:`suppress`.
 

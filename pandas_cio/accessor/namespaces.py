@@ -10,8 +10,8 @@ from typing import Any, Unpack
 
 import pandas as pd
 
-from ..pipeline.send import SendOptions
 from .base import Columns, Namespace
+from .options import CallOptions
 
 __all__ = ["DevicesNamespace", "ObjectsNamespace"]
 
@@ -33,11 +33,7 @@ class ObjectsNamespace(Namespace):
         object_type_id: Any = None,
         *,
         traits: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Create or update one object per row.
 
@@ -49,8 +45,6 @@ class ObjectsNamespace(Namespace):
             The object type, sent as the string ``traits.object_type_id``.
         traits : list of columns or {column: attribute} mapping, optional
             Object attributes; default every column no other argument uses.
-        timestamp, message_id, context, integrations : optional
-            As for :meth:`CioAccessor.identify`.
 
         Returns
         -------
@@ -76,11 +70,7 @@ class ObjectsNamespace(Namespace):
         *,
         anonymous_id: Any = None,
         relationship_traits: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Relate one person to one object per row.
 
@@ -96,8 +86,6 @@ class ObjectsNamespace(Namespace):
             Attributes of the relationship (a role, a start date), sent as
             ``traits.relationshipAttributes``; default every column no other
             argument uses.
-        timestamp, message_id, context, integrations : optional
-            As for :meth:`CioAccessor.identify`.
 
         Returns
         -------
@@ -122,11 +110,7 @@ class ObjectsNamespace(Namespace):
         object_type_id: Any = None,
         *,
         properties: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Remove the relationship of one person and one object per row (``Relationship Deleted``).
 
@@ -140,8 +124,6 @@ class ObjectsNamespace(Namespace):
             The object type, an integer (``properties.objectTypeId``).
         properties : list of columns or {column: key} mapping, optional
             Further event properties; default every column no other argument uses.
-        timestamp, message_id, context, integrations : optional
-            As for :meth:`CioAccessor.identify`.
 
         Returns
         -------
@@ -157,11 +139,7 @@ class ObjectsNamespace(Namespace):
         *,
         anonymous_id: Any = None,
         properties: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Delete one object per row (``Object Deleted``).
 
@@ -174,8 +152,8 @@ class ObjectsNamespace(Namespace):
         anonymous_id : column or str, optional
             The service requires an ``anonymousId`` but ignores it; default
             ``"pandas_cio"``.
-        properties, timestamp, message_id, context, integrations : optional
-            As for :meth:`unrelate`.
+        properties : list of columns or {column: key} mapping, optional
+            Further event properties; default every column no other argument uses.
 
         Returns
         -------
@@ -197,11 +175,7 @@ class DevicesNamespace(Namespace):
         platform: Any = None,
         *,
         properties: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Add or update one device per row (``Device Created or Updated``).
 
@@ -218,10 +192,6 @@ class DevicesNamespace(Namespace):
         properties : list of columns or {column: attribute} mapping, optional
             Device attributes (app version, push enabled...), sent as the
             event's properties; default every column no other argument uses.
-        timestamp, message_id, context, integrations : optional
-            As for :meth:`CioAccessor.identify`; a ``context`` dict is merged
-            deeply with the device fields (``{"device": {"model": ...}}``
-            keeps the token and platform); giving the same field twice raises.
 
         Returns
         -------
@@ -246,11 +216,7 @@ class DevicesNamespace(Namespace):
         platform: Any = None,
         *,
         properties: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Remove one device per row (``Device Deleted``); arguments as for :meth:`register`.
 

@@ -10,6 +10,16 @@ and the help of its ``pandas-cio`` flag, or why the command line has none.
 The two lists are checked against each other at import, so an option added
 to one and not the other fails at once, not in a user's ``help()``.
 
+The four roles every operation of the table has
+(:data:`~pandas_cio.catalogue.operation.COMMON`: ``timestamp``,
+``message_id``, ``context``, ``integrations``) are declared the same way,
+once for every method: :class:`CallOptions` adds them to the send options
+for ``**options``, and :data:`COMMON_ARGUMENTS` says what they mean, for the
+docstrings (ahead of the send options, :func:`options_section`). Both are
+checked against the table at import. They stay roles: the accessor passes
+them to the pipeline with the method's other roles, and their ``--help`` text
+comes from the table, as every role's does.
+
 Arguments of one accessor method that are neither roles of the operations
 table nor send options (the grouping of ``semantic.ecommerce``) are declared
 in :data:`METHOD_ARGUMENTS`, for the same two readers.
@@ -24,11 +34,17 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
+from ..catalogue.operation import COMMON
+from ..catalogue.operations import OPERATIONS
 from ..pipeline.send import SendOptions, run
+from ..prepare.stamping import STATE_CALL_TYPES
 
 __all__ = [
+    "COMMON_ARGUMENTS",
     "METHOD_ARGUMENTS",
     "SEND_OPTIONS",
+    "CallOptions",
+    "CommonArgument",
     "MethodArgument",
     "SendOption",
     "options_section",
@@ -188,6 +204,90 @@ SEND_OPTIONS: tuple[SendOption, ...] = (
 """The send options, in the order docs and ``--help`` show them."""
 
 
+class CallOptions(SendOptions, total=False):
+    """The keywords every sending method takes through ``**options``.
+
+    The send options and the common roles of every operation (the names of
+    :data:`~pandas_cio.catalogue.operation.COMMON`, checked at import).
+    """
+
+    timestamp: Any
+    message_id: Any
+    context: Any
+    integrations: Any
+
+
+@dataclass(frozen=True)
+class CommonArgument:
+    """A role every operation has, as the sending methods document it.
+
+    Attributes
+    ----------
+    name : str
+        The keyword, e.g. ``"timestamp"``; a role of
+        :data:`~pandas_cio.catalogue.operation.COMMON`.
+    type : str
+        Its numpydoc type.
+    doc : str
+        What it does, for the methods' docstrings (reStructuredText).
+    """
+
+    name: str
+    type: str
+    doc: str
+
+
+# The methods whose calls set state, which a timestamp does not tell apart.
+_STATE_METHODS = ", ".join(
+    f"``{op.method}``"
+    for op in sorted(OPERATIONS.values(), key=lambda op: op.method)
+    if op.call_type in STATE_CALL_TYPES
+)
+
+COMMON_ARGUMENTS: tuple[CommonArgument, ...] = (
+    CommonArgument(
+        "timestamp",
+        'column, "now" or date-time',
+        'A column, ``"now"`` for the time the send started, or one date-time for every '
+        "row; ISO 8601, naive date-times are read as UTC. For a call that sets state "
+        f"({_STATE_METHODS}) it is when the data was true (for backfills); without it "
+        "the call has none. For an event (every other method) it is when the event "
+        "happened; without it every event is stamped with the send's start time (and "
+        "with ``ledger=`` it is required; see :mod:`pandas_cio.prepare.stamping`).",
+    ),
+    CommonArgument(
+        "message_id",
+        "column",
+        "Your own messageIds, sent as given; default a ULID of the call's timestamp "
+        "and content (see :mod:`pandas_cio.prepare.message_ids`).",
+    ),
+    CommonArgument(
+        "context",
+        "column or dict",
+        "Passed through as the call's ``context``. A dict is merged deeply with the "
+        'fields the method sends there (``{"device": {"model": ...}}`` keeps the '
+        "token and platform of ``devices.register``); giving the same field twice raises.",
+    ),
+    CommonArgument(
+        "integrations",
+        "column or dict",
+        "Passed through as the call's ``integrations``: destinations to enable or disable.",
+    ),
+)
+"""The common roles, in the order of :data:`~pandas_cio.catalogue.operation.COMMON`."""
+
+_COMMON_NAMES = tuple(role.arg for role in COMMON)
+if (
+    tuple(a.name for a in COMMON_ARGUMENTS) != _COMMON_NAMES
+    or set(CallOptions.__optional_keys__) != set(SendOptions.__optional_keys__) | set(_COMMON_NAMES)
+    or any(set(_COMMON_NAMES) - {r.arg for r in op.roles} for op in OPERATIONS.values())
+):
+    raise AssertionError(
+        "COMMON_ARGUMENTS and CallOptions must name the roles of COMMON, which every "
+        f"operation has: {_COMMON_NAMES}"
+    )
+
+
 @dataclass(frozen=True)
 class MethodArgument:
     """An argument of one accessor method that is no role of the operations table.
@@ -277,6 +377,9 @@ def _typed(option: SendOption) -> str:
 
 
 def options_section() -> str:
-    """The ``Other Parameters`` section every sending method's docstring ends with."""
-    entries = [parameter_entry(o.name, _typed(o), o.doc) for o in SEND_OPTIONS]
+    """The ``Other Parameters`` section of every sending method: common roles, send options."""
+    entries = [
+        *(parameter_entry(a.name, f"{a.type}, optional", a.doc) for a in COMMON_ARGUMENTS),
+        *(parameter_entry(o.name, _typed(o), o.doc) for o in SEND_OPTIONS),
+    ]
     return "Other Parameters\n----------------\n" + "\n".join(entries)

@@ -21,9 +21,8 @@ import pandas as pd
 from ..catalogue.events import CATEGORY_KEYS, EVENTS, events_in, lookup
 from ..catalogue.operation import COMMON, Role
 from ..catalogue.operations import OPERATIONS, operation_for_event
-from ..pipeline.send import SendOptions
-from .base import Columns, Namespace, given, sending, split_options
-from .options import METHOD_ARGUMENTS, parameter_entry
+from .base import Columns, Namespace, call_arguments, sending
+from .options import METHOD_ARGUMENTS, CallOptions, parameter_entry
 
 __all__ = ["CATEGORIES", "SemanticNamespace", "category_method"]
 
@@ -118,7 +117,6 @@ def _docstring(category: str, roles: list[Role]) -> str:
         parameter_entry("user_id, anonymous_id", "column", _PERSON_DOC),
         *(parameter_entry(r.arg, _role_type(r), r.description) for r in roles),
         parameter_entry("properties", f"{_COLUMNS}, optional", _PROPERTIES_DOC),
-        parameter_entry(", ".join(_COMMON), "optional", "As for :meth:`CioAccessor.identify`."),
     ]
     head = f"Send {article} event ({', '.join(f'``{n}``' for n in names[:2])}{more}) per row."
     return "\n\n".join(
@@ -136,15 +134,14 @@ def category_method(category: str) -> Callable[..., pd.DataFrame]:
     """Make the ``df.cio.semantic`` method of one category from the operations table.
 
     Its signature is the event name, ``user_id``, then keyword-only
-    ``anonymous_id``, the roles of the category's operations, ``properties``,
-    the common roles and the send options; its docstring says the same.
+    ``anonymous_id``, the roles of the category's operations, ``properties``
+    and ``**options`` (to which :func:`~pandas_cio.accessor.base.sending` adds
+    the common roles); its docstring says the same.
     """
     roles = category_roles(category)
 
     def method(self: SemanticNamespace, event: str, user_id: Any = None, **arguments: Any) -> Any:
-        args, options = split_options(arguments)
-        properties = args.pop("properties", None)
-        return self._event(category, event, {"user_id": user_id, **args}, properties, options)
+        return self._event(category, event, {"user_id": user_id, **arguments})
 
     keyword = inspect.Parameter.KEYWORD_ONLY
     later = ["anonymous_id", *(r.arg for r in roles)]
@@ -156,9 +153,8 @@ def category_method(category: str) -> Callable[..., pd.DataFrame]:
         ),
         *(inspect.Parameter(name, keyword, default=None, annotation="Any") for name in later),
         inspect.Parameter("properties", keyword, default=None, annotation="Columns"),
-        *(inspect.Parameter(name, keyword, default=None, annotation="Any") for name in _COMMON),
         inspect.Parameter(
-            "options", inspect.Parameter.VAR_KEYWORD, annotation="Unpack[SendOptions]"
+            "options", inspect.Parameter.VAR_KEYWORD, annotation="Unpack[CallOptions]"
         ),
     ]
     method.__name__ = category
@@ -193,19 +189,10 @@ class SemanticNamespace(Namespace):
     mobile: _CategoryMethod
     video: _CategoryMethod
 
-    def _event(
-        self,
-        category: str,
-        event: str,
-        args: Mapping[str, Any],
-        payload: Columns,
-        options: SendOptions,
-    ) -> pd.DataFrame:
+    def _event(self, category: str, event: str, arguments: Mapping[str, Any]) -> pd.DataFrame:
+        """Send ``event`` of ``category`` with a method's arguments (see :meth:`_send`)."""
         operation = operation_for_event(lookup(category, event).name)
-        return self._send(operation.name, {**args, self._payload: payload, "options": options})
-
-    _payload = "properties"
-    """The payload argument of every semantic operation."""
+        return self._send(operation.name, arguments)
 
     def ecommerce(
         self,
@@ -216,11 +203,7 @@ class SemanticNamespace(Namespace):
         properties: Columns = None,
         group_by: Hashable | None = None,
         products: Columns = None,
-        timestamp: Any = None,
-        message_id: Any = None,
-        context: Any = None,
-        integrations: Any = None,
-        **options: Unpack[SendOptions],
+        **options: Unpack[CallOptions],
     ) -> pd.DataFrame:
         """Send an ecommerce event (``Order Completed``, ``Product Viewed``...) per row.
 
@@ -233,8 +216,6 @@ class SemanticNamespace(Namespace):
         properties : list of columns or {column: key} mapping, optional
             Event properties; default every column no other argument uses.
         {grouping}
-        timestamp, message_id, context, integrations : optional
-            As for :meth:`CioAccessor.identify`.
 
         Returns
         -------
@@ -251,21 +232,21 @@ class SemanticNamespace(Namespace):
         ['dry_run', 'dry_run']
         """
         local = locals()
-        grouping = ("self", "event", "properties", "group_by", "products", "options")
-        args = {name: value for name, value in local.items() if name not in grouping}
+        arguments = {k: v for k, v in local.items() if k not in ("event", "group_by", "products")}
         if group_by is None and products is None:
-            return self._event("ecommerce", event, args, properties, options)
+            return self._event("ecommerce", event, arguments)
         from ..pipeline.grouping import send_grouped
 
         operation = operation_for_event(lookup("ecommerce", event).name)
+        roles, payload, send = call_arguments(operation, arguments)
         return send_grouped(
             self._frame,
             operation.name,
-            given(**args),
-            properties,
+            roles,
+            payload,
             group_by=group_by,
             products=products,
-            **options,
+            **send,
         )
 
     # The grouping arguments' text is declared once, for this docstring and the command.

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 from pandas_cio.accessor.frame import CioAccessor
-from pandas_cio.accessor.options import SEND_OPTIONS
+from pandas_cio.accessor.options import COMMON_ARGUMENTS, SEND_OPTIONS
+from pandas_cio.catalogue.operation import COMMON
 from pandas_cio.cli import options as cli_options
 from pandas_cio.cli.parser import build_parser
 from pandas_cio.errors import UnknownArgumentError
@@ -96,6 +97,15 @@ def test_every_sending_method_documents_every_send_option() -> None:
         assert "Other Parameters" in doc
         for option in SEND_OPTIONS:
             assert f"\n{option.name} : " in doc, option.name
+        for argument in COMMON_ARGUMENTS:
+            assert f"\n{argument.name} : " in doc, argument.name
+
+
+def test_every_command_ends_with_the_common_roles() -> None:
+    """timestamp, message_id, context, integrations: declared once, an option of every command."""
+    common = [role.arg for role in COMMON]
+    for command in cli_options.commands():
+        assert [o.param for o in command.options][-len(common) :] == common, command.method
 
 
 def test_generated_category_methods_refuse_unknown_keywords_by_name() -> None:
@@ -105,3 +115,12 @@ def test_generated_category_methods_refuse_unknown_keywords_by_name() -> None:
         frame.cio.semantic.mobile("Application Opened", user_id="uid", tokn="t", dry_run=True)
     parameters = inspect.signature(frame.cio.semantic.mobile).parameters
     assert list(parameters)[:4] == ["event", "user_id", "anonymous_id", "token"]
+
+
+def test_a_misspelled_common_role_is_refused_with_its_spelling() -> None:
+    """The common roles come through **options, and are still known keywords of each method."""
+    frame = pd.DataFrame({"uid": ["u1"]})
+    with pytest.raises(UnknownArgumentError, match=r"df\.cio\.track\(\).*timestamp="):
+        frame.cio.track(user_id="uid", event="e", timestmp="now", dry_run=True)
+    with pytest.raises(UnknownArgumentError, match=r"semantic\.video\(\).*message_id="):
+        frame.cio.semantic.video("Video Playback Started", user_id="uid", mesage_id="m")
