@@ -20,7 +20,8 @@ from typing import Any, TypeVar, cast
 
 import pandas as pd
 
-from ..catalogue.operations import Operation, get_operation
+from ..catalogue.operation import Operation
+from ..catalogue.operations import get_operation
 from ..errors import UnknownArgumentError
 from ..pipeline.send import SendOptions, run
 from ..suggest import unknown_keywords_message

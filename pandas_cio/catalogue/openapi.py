@@ -29,7 +29,7 @@ from typing import Any
 from .._version import __version__
 from .events import CATEGORY_KEYS, EVENTS, PropertySpec
 from .kinds import KINDS
-from .operations import (
+from .operation import (
     ANONYMOUS_ID,
     CONTEXT,
     INTEGRATIONS,
@@ -37,13 +37,13 @@ from .operations import (
     MAX_ATTRIBUTE_VALUE_BYTES,
     MAX_ATTRIBUTES,
     MAX_EVENT_NAME_BYTES,
-    OPERATIONS,
     TIMESTAMP,
     USER_ID,
     CallType,
     Operation,
     Role,
 )
+from .operations import OPERATIONS
 from .reserved import RESERVED_EVENTS
 
 __all__ = ["DEFAULT_PATH", "build", "component_name", "main", "render"]

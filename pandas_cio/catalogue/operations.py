@@ -10,8 +10,8 @@ The rows of the people, page, screen, alias and object (``group``) operations
 are below; the semantic events (including the Customer.io ones behind
 ``suppress``, ``devices.register``, ``objects.delete``...) are derived from the
 event catalogue in :mod:`pandas_cio.catalogue.semantic`. What a row is made of
-is in :mod:`pandas_cio.catalogue.operation`, re-exported here for readers of
-the table.
+(:class:`Operation`, :class:`Role`, the shared roles and the limits) is in
+:mod:`pandas_cio.catalogue.operation`.
 """
 
 from __future__ import annotations
@@ -22,57 +22,19 @@ from types import MappingProxyType
 from ..errors import UnknownEventError
 from .events import EVENTS
 from .operation import (
-    ANONYMOUS_ID,
     COMMON,
-    CONTEXT,
     GROUP_OBJECT_TYPE_ID,
-    INTEGRATIONS,
-    MAX_ATTRIBUTE_NAME_BYTES,
-    MAX_ATTRIBUTE_VALUE_BYTES,
-    MAX_ATTRIBUTES,
-    MAX_EVENT_DATA_BYTES,
     MAX_EVENT_NAME_BYTES,
-    MESSAGE_ID,
     OBJECT_ID,
     PERSON,
-    TIMESTAMP,
     USER_ID,
     CallType,
-    Identity,
-    JsonType,
-    Kind,
     Operation,
     Role,
 )
 from .semantic import SEMANTIC_OPERATIONS
 
-__all__ = [
-    "ANONYMOUS_ID",
-    "COMMON",
-    "CONTEXT",
-    "CallType",
-    "GROUP_OBJECT_TYPE_ID",
-    "INTEGRATIONS",
-    "Identity",
-    "JsonType",
-    "Kind",
-    "MAX_ATTRIBUTES",
-    "MAX_ATTRIBUTE_NAME_BYTES",
-    "MAX_ATTRIBUTE_VALUE_BYTES",
-    "MAX_EVENT_DATA_BYTES",
-    "MAX_EVENT_NAME_BYTES",
-    "MESSAGE_ID",
-    "OBJECT_ID",
-    "OPERATIONS",
-    "Operation",
-    "PERSON",
-    "Role",
-    "TIMESTAMP",
-    "USER_ID",
-    "get_operation",
-    "operation_for_event",
-    "register",
-]
+__all__ = ["OPERATIONS", "get_operation", "operation_for_event", "register"]
 
 _TABLE: dict[str, Operation] = {}
 OPERATIONS: Mapping[str, Operation] = MappingProxyType(_TABLE)

@@ -29,7 +29,8 @@ import pandas as pd
 
 from ..accessor.options import METHOD_ARGUMENTS, SEND_OPTIONS, SendOption
 from ..catalogue.kinds import KINDS
-from ..catalogue.operations import OPERATIONS, Operation, Role
+from ..catalogue.operation import Operation, Role
+from ..catalogue.operations import OPERATIONS
 from ..pipeline.send import SendOptions
 from ..prepare.roles import lit
 from .errors import UsageError

@@ -55,7 +55,7 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from ..catalogue.operations import Operation
+from ..catalogue.operation import Operation
 from ..outcome.gates import Limit, check_limit, refusal
 from ..prepare.plan import CallPlan
 from ..prepare.values import column_values

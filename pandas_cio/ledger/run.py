@@ -26,7 +26,7 @@ from .protocol import Ledger, LedgerArg, LedgerEntry
 from .store import SqliteLedger
 
 if TYPE_CHECKING:
-    from ..catalogue.operations import Operation
+    from ..catalogue.operation import Operation
     from ..outcome.results import ResultBuilder
 
 __all__ = ["LedgerRun", "open_run"]

@@ -15,7 +15,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from ..catalogue.operations import Operation
+from ..catalogue.operation import Operation
 from ..delivery.client import Client
 from ..errors import SendError
 from ..ledger import LedgerRun, MirrorLedger

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..catalogue.operations import Operation
+from ..catalogue.operation import Operation
 from ..errors import ColumnError
 from ..outcome.results import Members
 from ..prepare.payload_checks import vouched_arrays

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..catalogue.operations import JsonType
+from ..catalogue.operation import JsonType
 from ..errors import ColumnError
 from ..prepare.payload_checks import member_failures
 from ..prepare.plan import PayloadSpec

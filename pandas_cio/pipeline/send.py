@@ -16,7 +16,8 @@ from typing import Any
 
 import pandas as pd
 
-from ..catalogue.operations import Operation, get_operation
+from ..catalogue.operation import Operation
+from ..catalogue.operations import get_operation
 from ..delivery.client import Client
 from ..delivery.splitting import DEFAULT_MAX_SPLIT_REQUESTS
 from ..errors import LedgerError, SendError

@@ -13,7 +13,7 @@ from contextlib import nullcontext
 import numpy as np
 import pandas as pd
 
-from ..catalogue.operations import Operation
+from ..catalogue.operation import Operation
 from ..delivery.client import Client
 from ..delivery.splitting import Splitter
 from ..delivery.termination import Terminated, sigterm_raises

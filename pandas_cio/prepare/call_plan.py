@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 from ..catalogue.events import PropertySpec
-from ..catalogue.operations import Kind, Operation
+from ..catalogue.operation import Kind, Operation
 
 __all__ = [
     "CONSTANT",

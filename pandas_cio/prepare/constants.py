@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from ..catalogue.kinds import KINDS
-from ..catalogue.operations import Operation, Role
+from ..catalogue.operation import Operation, Role
 from ..catalogue.reserved import JOURNEYS_OFF, RESERVED_EVENTS
 from ..errors import ColumnError
 from .call_plan import Source

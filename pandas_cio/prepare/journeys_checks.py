@@ -17,7 +17,7 @@ import pandas as pd
 import pyarrow as pa_arrow
 import pyarrow.compute as pc
 
-from ..catalogue.operations import (
+from ..catalogue.operation import (
     MAX_ATTRIBUTE_NAME_BYTES,
     MAX_ATTRIBUTE_VALUE_BYTES,
     MAX_ATTRIBUTES,

@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import pandas as pd
 
-from ..catalogue.operations import Kind, Operation, Role
+from ..catalogue.operation import Kind, Operation, Role
 from ..catalogue.reserved import JOURNEYS_OFF
 from ..errors import ColumnError
 from .call_plan import Source

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..catalogue.operations import Operation, Role
+from ..catalogue.operation import Operation, Role
 from ..catalogue.reserved import JOURNEYS_OFF, RESERVED_EVENTS
 from ..errors import ColumnError, UnknownArgumentError
 from ..suggest import unknown_keywords_message

@@ -25,7 +25,8 @@ from typing import Any
 import pandas as pd
 
 from ..catalogue.events import EVENTS
-from ..catalogue.operations import OPERATIONS, Operation, get_operation, operation_for_event
+from ..catalogue.operation import Operation
+from ..catalogue.operations import OPERATIONS, get_operation, operation_for_event
 from ..errors import UnknownEventError
 from .pandera_setup import pa
 from .plan import CallPlan, PayloadSpec, make_plan

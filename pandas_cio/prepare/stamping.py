@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..catalogue.operations import Operation
+from ..catalogue.operation import Operation
 from ..errors import ColumnError, ConfigurationError
 from .plan import CallPlan, Source
 from .roles import Lit

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..catalogue.kinds import KINDS
-from ..catalogue.operations import MAX_ATTRIBUTES
+from ..catalogue.operation import MAX_ATTRIBUTES
 from .call_plan import CallPlan, Source, describe_column, row_reason
 from .journeys_checks import (
     attribute_columns,

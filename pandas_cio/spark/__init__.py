@@ -114,7 +114,8 @@ from typing import Any
 
 from pyspark.sql import DataFrame
 
-from ..catalogue.operations import OPERATIONS, Operation, get_operation
+from ..catalogue.operation import Operation
+from ..catalogue.operations import OPERATIONS, get_operation
 from ..delivery.client import Client
 from ..errors import UnknownArgumentError
 from ..pipeline import DEFAULT_CHUNK_ROWS

@@ -27,7 +27,8 @@ from pyspark.sql.types import (
 )
 
 from ..catalogue.kinds import KINDS
-from ..catalogue.operations import Operation, get_operation
+from ..catalogue.operation import Operation
+from ..catalogue.operations import get_operation
 from ..delivery.auth import ApiKey
 from ..delivery.client import Client
 from ..errors import ColumnError, ConfigurationError

@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 
 from pandas_cio.catalogue.events import JsonType, PropertySpec
 from pandas_cio.catalogue.kinds import KINDS, Kind
-from pandas_cio.catalogue.operations import Operation
+from pandas_cio.catalogue.operation import Operation
 from pandas_cio.prepare.plan import CallPlan, Source
 from pandas_cio.prepare.roles import Col, col
 from pandas_cio.prepare.schemas import plan_for, resolve_operation

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import pandas_cio
-from pandas_cio.catalogue.operations import (
+from pandas_cio.catalogue.operation import (
     MAX_ATTRIBUTE_NAME_BYTES,
     MAX_ATTRIBUTE_VALUE_BYTES,
     MAX_ATTRIBUTES,

@@ -9,7 +9,8 @@ import pytest
 
 import pandas_cio
 from pandas_cio.catalogue.events import CATEGORY_KEYS, EVENTS, EventSpec, PropertySpec, events_in
-from pandas_cio.catalogue.operations import Operation, operation_for_event
+from pandas_cio.catalogue.operation import Operation
+from pandas_cio.catalogue.operations import operation_for_event
 from pandas_cio.testing import FakeCio
 
 # Every event the library sends; refused names (Group Deleted) have tests of their own.

@@ -34,7 +34,8 @@ from pyspark.sql import functions as sf
 
 import pandas_cio
 import pandas_cio.spark as cio_spark
-from pandas_cio.catalogue.operations import OPERATIONS, Operation
+from pandas_cio.catalogue.operation import Operation
+from pandas_cio.catalogue.operations import OPERATIONS
 from pandas_cio.delivery.transport import RateLimit
 from pandas_cio.errors import ColumnError
 from pandas_cio.pipeline.send import run

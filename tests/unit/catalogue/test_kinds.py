@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 import pandas_cio
 from pandas_cio.catalogue import openapi
 from pandas_cio.catalogue.kinds import KINDS, Kind, KindSpec
-from pandas_cio.catalogue.operations import OPERATIONS, Role, get_operation
+from pandas_cio.catalogue.operation import Role
+from pandas_cio.catalogue.operations import OPERATIONS, get_operation
 from pandas_cio.prepare import kind_checks
 from pandas_cio.prepare.call_plan import CallPlan, Source
 from pandas_cio.prepare.constants import constant_value
