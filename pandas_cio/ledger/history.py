@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import LedgerError
+from ..outcome.columns import ACTION, SEND_ACTION, STATUS
 from ..outcome.report import SendReport
 from ..outcome.results import Status
 
@@ -142,9 +143,9 @@ def run_record(
     # Why a gate or the mirror guard stopped the send, first among the reasons.
     stopped = [str(attrs["stopped"])] if isinstance(attrs, Mapping) and attrs.get("stopped") else []
     deleted = 0
-    if "action" in result.columns:
-        mirrored = result["action"] != "send"
-        deleted = int(((result["status"] == Status.SENT) & mirrored).sum())
+    if ACTION in result.columns:
+        mirrored = result[ACTION] != SEND_ACTION
+        deleted = int(((result[STATUS] == Status.SENT) & mirrored).sum())
     return {
         "operation": operation,
         "started": started.isoformat(),
