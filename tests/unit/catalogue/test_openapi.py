@@ -75,6 +75,16 @@ def test_committed_document_is_what_openapi_generates() -> None:
     assert DOCUMENT.read_text(encoding="utf-8") == openapi.render()
 
 
+def test_the_command_writes_the_committed_document_by_default() -> None:
+    """With no -o, the command writes the repository's document, not one inside the package.
+
+    The module moved into catalogue/ and its default path still counted one
+    folder up, so a plain ``python -m pandas_cio.catalogue.openapi`` wrote a
+    stray file into the package instead of refreshing the committed one.
+    """
+    assert openapi.DEFAULT_PATH == REPO / "cio_pipelines_api.json"
+
+
 def test_the_command_checks_and_rewrites_the_file(tmp_path: Path) -> None:
     """The openapi module writes the document, and --check tells stale from fresh."""
     target = tmp_path / "api.json"
