@@ -25,10 +25,14 @@ Examples
 ...     len(fake.requests)
 0
 
+Column labels can be anything a frame allows (None, NaN, numbers), and a
+label that cannot be a JSON key is refused when it would be sent; naming the
+columns to send keeps the example about the rows:
+
 >>> @settings(max_examples=5)
 ... @given(messy.messy_frames(max_rows=5))
 ... def test_one_status_per_row(frame):
-...     result = frame.cio.identify(user_id="id", dry_run=True)
+...     result = frame.cio.identify(user_id="id", traits=[], dry_run=True)
 ...     assert len(result) == len(frame)
 >>> test_one_status_per_row()
 """
