@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,8 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference import CATEGORY_OF_LABEL, EVENT_NAME_ALIASES, date_time_checker
+from reference import REFERENCE_URI as URI
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -38,18 +39,6 @@ from pandas_cio.errors import UnknownEventError
 from pandas_cio.prepare.encoding import Encoder
 from pandas_cio.prepare.schemas import plan_for
 from pandas_cio.testing import FakeCio, arguments_for, valid_frames
-
-URI = "urn:cio-pipelines-reference"
-CATEGORY_OF_LABEL = {
-    "Customer.io semantic events": "customerio",
-    "A/B Test": "ab_test",
-    "Ecommerce": "ecommerce",
-    "Email": "email",
-    "Live Chat": "live_chat",
-    "Mobile App": "mobile",
-    "Video": "video",
-}
-EVENT_NAME_ALIASES = {"Group Deleted": "Object Deleted"}
 
 
 def _load(folder: Path, name: str) -> Any:
@@ -91,14 +80,7 @@ def validator_for(reference: dict[str, Any]) -> Any:
         )
         for repaired in (True, False)
     }
-    checker = jsonschema.FormatChecker()
-
-    @checker.checks("date-time", raises=ValueError)
-    def _is_date_time(value: object) -> bool:
-        # jsonschema checks date-time only with an optional extra installed.
-        if isinstance(value, str):
-            datetime.fromisoformat(value)
-        return True
+    checker = date_time_checker()
 
     def make(pointer: str, *, repaired: bool = True) -> jsonschema.Draft7Validator:
         return jsonschema.Draft7Validator(

@@ -22,6 +22,7 @@ from paths import TESTS
 COPIED = (
     "conftest.py",
     "paths.py",
+    "reference.py",
     "acceptance/test_reference_conformance.py",
     "unit/catalogue/test_events_catalogue.py",
 )

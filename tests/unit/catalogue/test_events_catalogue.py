@@ -14,12 +14,12 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from reference import CATEGORY_OF_LABEL, EVENT_NAME_ALIASES, REFERENCE_URI, date_time_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
@@ -34,24 +34,6 @@ from pandas_cio.catalogue.events import (
     lookup,
 )
 from pandas_cio.errors import UnknownEventError
-
-REFERENCE_URI = "urn:cio-pipelines-reference"
-
-# The reference's category labels, as semantic_events.json and the spec's
-# introduction spell them, mapped to the catalogue's keys.
-CATEGORY_OF_LABEL = {
-    "Customer.io semantic events": "customerio",
-    "A/B Test": "ab_test",
-    "Ecommerce": "ecommerce",
-    "Email": "email",
-    "Live Chat": "live_chat",
-    "Mobile App": "mobile",
-    "Video": "video",
-}
-
-# The introduction lists "Group Deleted" beside "Object Deleted", but the one
-# schema both use only enumerates "Object Deleted" as the event name.
-EVENT_NAME_ALIASES = {"Group Deleted": "Object Deleted"}
 
 # The schema of these events leaves objectId optional while its prose says the
 # event does nothing without one; the catalogue requires it on purpose.
@@ -118,14 +100,7 @@ def validator_for(reference: dict[str, Any]) -> Any:
         True: registry_of(_repair_identity_alternatives(reference)),
         False: registry_of(reference),
     }
-    checker = jsonschema.FormatChecker()
-
-    @checker.checks("date-time", raises=ValueError)
-    def _is_date_time(value: object) -> bool:
-        # jsonschema only checks date-time when an optional extra is installed.
-        if isinstance(value, str):
-            datetime.fromisoformat(value)
-        return True
+    checker = date_time_checker()
 
     def make(schema_name: str, *, repaired: bool = True) -> jsonschema.Draft7Validator:
         ref = {"$ref": f"{REFERENCE_URI}#/components/schemas/{schema_name}"}

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from paths import REPO
+from reference import date_time_checker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -43,14 +44,7 @@ def validator(document: dict[str, Any]) -> Any:
     registry: Registry[Any] = Registry().with_resource(
         URI, Resource.from_contents(document, default_specification=DRAFT202012)
     )
-    checker = jsonschema.FormatChecker()
-
-    @checker.checks("date-time", raises=ValueError)
-    def _is_date_time(value: object) -> bool:
-        # jsonschema checks date-time only with an optional extra installed.
-        if isinstance(value, str):
-            pd.Timestamp(value)
-        return True
+    checker = date_time_checker()
 
     def make(name: str) -> jsonschema.Draft202012Validator:
         ref = {"$ref": f"{URI}#/components/schemas/{name}"}
