@@ -61,7 +61,7 @@ EXIT_STATUSES: tuple[tuple[type[SendError], int, str], ...] = (
     (LedgerSendError, EXIT_LEDGER, "sending stopped, the ledger failed: {cause}"),
     # The breaker's reason says the send stopped, and how to resume.
     (ServiceUnavailableError, EXIT_SERVICE_DOWN, "{cause}"),
-    # The message says "nothing was sent" itself (see _refused).
+    # The message says "nothing was sent" itself (see main._refused).
     (QualityGateError, EXIT_QUALITY_GATE, "{cause}"),
     (SendError, EXIT_NOT_ALL_SENT, "sending stopped: {cause}"),
 )

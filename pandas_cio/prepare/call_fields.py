@@ -5,7 +5,7 @@ device token, see :mod:`pandas_cio.ledger.keys`). Decoding every call again to
 read them would cost about as much as encoding it, so the encoder hands them
 on beside the bytes (:attr:`~pandas_cio.prepare.encoding.EncodedSlice.fields`),
 read here from the same columns and in the same way as the call was built
-(:func:`~pandas_cio.prepare.encoding._build`): a field beneath a whole-object
+(:func:`~pandas_cio.prepare.call_tree.build`): a field beneath a whole-object
 column (``context=``) is found inside it unless a deeper argument sets it.
 """
 
@@ -75,7 +75,7 @@ def field_values(
         for i, value in enumerate(values.tolist()):
             if value is None or (branch and not isinstance(value, dict)):
                 # No object here: the row keeps what was beneath. (A
-                # non-object under other members is dropped, see _build.)
+                # non-object under other members is dropped, see call_tree.build.)
                 continue
             for key in path[depth:]:
                 if not isinstance(value, dict):
