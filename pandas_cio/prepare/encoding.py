@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..catalogue.kinds import KINDS
 from . import fragments
 from .batching import Calls
 from .call_fields import field_values
@@ -170,10 +171,11 @@ class Encoder:
             return EncodedSlice()
         positions = np.asarray(positions, dtype=np.int64)
         if self._orders_of != id(frame):
+            # The kinds written as UTC date-times are the ones whose text is parsed.
             self._orders = {
                 i: date_order(frame[s.column])
                 for i, s in enumerate(self._sources)
-                if s.kind == "timestamp"
+                if KINDS[s.kind].wire == "iso-utc"
             }
             self._orders_of = id(frame)
         part = _rows(frame, positions, self.plan.columns)
